@@ -1,0 +1,32 @@
+# isoflat: isometric, extrinsically flat manifold embeddings.
+#   snakemake --cores all                 # the default experiment (config/config.yaml)
+#   snakemake --cores all --configfile config/experiments/tiny.yaml
+# Stages: synthesize -> sample_pairs -> train -> evaluate -> figures (see README.md).
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    dataset="[A-Za-z0-9_.-]+",
+    run="[A-Za-z0-9_.-]+",
+    sampling="[A-Za-z0-9_.-]+",
+    split="train|test",
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

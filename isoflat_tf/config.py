@@ -1,0 +1,293 @@
+"""Experiment configuration: schema validation and typed, resolved settings.
+
+``load_config`` checks a config dict against the JSON schema in
+``workflow/schemas/config.schema.yaml`` and against the facts the schema
+cannot express (known manifolds, latent dimension ≥ manifold dimension,
+runs naming existing datasets). Each failure raises ``ConfigError`` naming
+the key and the allowed values. Settings missing from the config take the
+defaults of the dataclasses below: they are the single source of defaults.
+
+This module imports neither TensorFlow nor Keras: the Snakefile uses it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import zlib
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import yaml
+
+from isoflat_tf import manifolds
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """The experiment config is invalid."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetConfig:
+    """A manifold rendered as images: train and test point sets."""
+
+    name: str
+    manifold: str
+    image_size: int = 32
+    n_train: int = 4000
+    n_test: int = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class PairsConfig:
+    """Pair sampling (DESIGN §3); see ``isoflat_tf.sampling``."""
+
+    strategy: str = "ball"
+    delta: float = 0.05
+    n_pairs: int = 20000
+    min_distance_fraction: float = 0.25
+
+
+@dataclasses.dataclass(frozen=True)
+class LossConfig:
+    """The loss mean(W(s) + λ b): W is ``distortion``, λ is ``bending_weight``."""
+
+    distortion: str = "quadratic"
+    bending_weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderConfig:
+    """Architecture of the conv encoder (see ``isoflat_tf.encoder``).
+
+    Attributes:
+      latent_dim: l, the latent dimension (≥ the manifold's dimension).
+      conv_filters: filters of each stride-2 convolution.
+      kernel_size: convolution kernel size.
+      dense_units: widths of the dense layers after flattening.
+      activation: activation of the convolutions (a smooth one).
+      dense_activation: activation of the dense layers.
+    """
+
+    latent_dim: int = 2
+    conv_filters: tuple[int, ...] = (32, 64, 64)
+    kernel_size: int = 3
+    dense_units: tuple[int, ...] = (256,)
+    activation: str = "elu"
+    dense_activation: str = "softplus"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation settings.
+
+    Attributes:
+      epochs: passes over the training pairs.
+      batch_size: pairs per step (the encoder sees 3× as many images).
+      learning_rate: initial Adam learning rate.
+      final_learning_rate: learning rate reached at the end by cosine decay.
+      validation_fraction: share of the pairs held out for validation.
+      device: ``auto`` (a GPU when TensorFlow sees one), ``cpu`` or ``gpu``.
+    """
+
+    epochs: int = 12
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    final_learning_rate: float = 1e-5
+    validation_fraction: float = 0.1
+    device: str = "auto"
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+    """Attributes:
+    n_pairs: test pairs at scale δ for distortion and bending.
+    n_paths: geodesic paths per distance for the interpolation error.
+    distance_multiples: path lengths, as multiples of δ.
+    path_points: points per path, including both ends.
+    """
+
+    n_pairs: int = 4000
+    n_paths: int = 500
+    distance_multiples: tuple[float, ...] = (1, 2, 4, 8)
+    path_points: int = 9
+
+
+@dataclasses.dataclass(frozen=True)
+class ResourcesConfig:
+    """What jobs ask for: threads, and for training memory (MB), runtime (min) and GPUs."""
+
+    threads: int = 2
+    train_mem_mb: int = 4000
+    train_runtime: int = 60
+    train_gpus: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """One training run: a dataset, its pairs, the loss, the encoder and the optimiser."""
+
+    name: str
+    dataset: str
+    seed: int
+    pairs: PairsConfig
+    loss: LossConfig
+    encoder: EncoderConfig
+    training: TrainingConfig
+
+    @property
+    def sampling(self) -> str:
+        """A readable name of the pair set: runs sharing it share the pairs store."""
+        p = self.pairs
+        return f"{p.strategy}-d{p.delta:g}-n{p.n_pairs}-r{p.min_distance_fraction:g}-s{self.seed}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """The whole resolved experiment."""
+
+    seed: int
+    datasets: dict[str, DatasetConfig]
+    runs: dict[str, RunConfig]
+    evaluation: EvaluationConfig
+    resources: ResourcesConfig
+
+
+def derive_seed(base: int, *names: str) -> int:
+    """A stable 31-bit seed for a purpose (e.g. ``derive_seed(0, "square", "test")``)."""
+    key = zlib.crc32("/".join(names).encode())
+    return int(np.random.SeedSequence([base, key]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def _path(parts) -> str:
+    return ".".join(str(p) for p in parts) or "<top level>"
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    where = _path(err.absolute_path)
+    v = err.validator
+    if v == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed))
+        return f"unknown key {', '.join(map(repr, extra))} in {where}; allowed keys: {', '.join(allowed)}"
+    if v == "required":
+        return f"{where}: {err.message}"
+    if v == "enum":
+        return f"{where} is {err.instance!r}; allowed values: {', '.join(map(str, err.validator_value))}"
+    if v == "type":
+        return f"{where} is {err.instance!r} ({type(err.instance).__name__}); expected type {err.validator_value}"
+    bounds = {"minimum": "≥", "maximum": "≤", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+    if v in bounds:
+        return f"{where} is {err.instance!r}; it must be {bounds[v]} {err.validator_value}"
+    if v == "propertyNames":
+        return f"name {err.instance!r} in {where}: use letters, digits, '_', '.' and '-' only"
+    return f"{where}: {err.message}"
+
+
+def load_schema(path: Path = SCHEMA_PATH) -> dict:
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def validate_schema(raw: dict, schema: dict | None = None) -> None:
+    """Raise ``ConfigError`` listing every schema violation of ``raw``."""
+    schema = schema or load_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        # allOf wraps run errors; report the innermost ones.
+        leaves = []
+        for err in errors:
+            leaves.extend(_leaf_errors(err))
+        raise ConfigError("invalid config:\n  " + "\n  ".join(dict.fromkeys(_schema_message(e) for e in leaves)))
+
+
+def _leaf_errors(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    if err.context:
+        return [leaf for sub in err.context for leaf in _leaf_errors(sub)]
+    return [err]
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _tuples(d: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+
+def load_config(raw: dict[str, Any]) -> ExperimentConfig:
+    """Validate a raw config dict and resolve it into an ``ExperimentConfig``.
+
+    Raises:
+      ConfigError: naming each offending key and its allowed values.
+    """
+    validate_schema(raw)
+    problems = []
+    known = manifolds.available()
+    datasets = {}
+    for name, d in raw["datasets"].items():
+        if d["manifold"] not in known:
+            problems.append(f"datasets.{name}.manifold is {d['manifold']!r}; allowed values: {', '.join(known)}")
+            continue
+        datasets[name] = DatasetConfig(name=name, **d)
+
+    seed = raw.get("seed", 0)
+    runs = {}
+    for name, overrides in raw["runs"].items():
+        r = _merge(raw.get("run_defaults", {}), overrides)
+        if r["dataset"] not in raw["datasets"]:
+            problems.append(
+                f"runs.{name}.dataset is {r['dataset']!r}; allowed values: {', '.join(raw['datasets'])}"
+            )
+            continue
+        run = RunConfig(
+            name=name,
+            dataset=r["dataset"],
+            seed=r.get("seed", seed),
+            pairs=PairsConfig(**r.get("pairs", {})),
+            loss=LossConfig(**r.get("loss", {})),
+            encoder=EncoderConfig(**_tuples(r.get("encoder", {}))),
+            training=TrainingConfig(**r.get("training", {})),
+        )
+        if run.dataset in datasets:
+            m = manifolds.manifold_class(datasets[run.dataset].manifold)
+            if run.encoder.latent_dim < m.dim:
+                problems.append(
+                    f"runs.{name}.encoder.latent_dim is {run.encoder.latent_dim}; it must be ≥ {m.dim}, "
+                    f"the dimension of manifold {m.name!r}"
+                )
+        if run.training.final_learning_rate > run.training.learning_rate:
+            problems.append(
+                f"runs.{name}.training.final_learning_rate ({run.training.final_learning_rate:g}) must be ≤ "
+                f"learning_rate ({run.training.learning_rate:g})"
+            )
+        runs[name] = run
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+    return ExperimentConfig(
+        seed=seed,
+        datasets=datasets,
+        runs=runs,
+        evaluation=EvaluationConfig(**_tuples(raw.get("evaluation", {}))),
+        resources=ResourcesConfig(**raw.get("resources", {})),
+    )
+
+
+def load_config_file(path: str | Path) -> ExperimentConfig:
+    """Read a YAML config file and resolve it (see ``load_config``)."""
+    with open(path) as f:
+        raw = yaml.safe_load(f)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the config must be a YAML mapping")
+    return load_config(raw)

@@ -1,0 +1,26 @@
+"""The convolutional encoder φ: images → R^l, built from standard Keras layers.
+
+It is a plain functional ``keras.Model`` so that ``encoder.keras`` reloads with
+``keras.models.load_model`` and no ``custom_objects``.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from isoflat_tf.config import EncoderConfig
+
+
+def build_encoder(image_shape: tuple[int, int, int], config: EncoderConfig, name: str = "encoder") -> keras.Model:
+    """A conv encoder: stride-2 convolutions, flatten, dense layers, linear latent layer."""
+    inputs = keras.Input(shape=image_shape, name="image")
+    h = inputs
+    for i, filters in enumerate(config.conv_filters):
+        h = keras.layers.Conv2D(
+            filters, config.kernel_size, strides=2, padding="same", activation=config.activation, name=f"conv{i}"
+        )(h)
+    h = keras.layers.Flatten(name="flatten")(h)
+    for i, units in enumerate(config.dense_units):
+        h = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense{i}")(h)
+    outputs = keras.layers.Dense(config.latent_dim, name="latent")(h)
+    return keras.Model(inputs, outputs, name=name)

@@ -1,0 +1,118 @@
+"""The manifold interface: closed-form intrinsic geometry plus a renderer.
+
+Points are arrays of shape (n, point_dim) in the manifold's own coordinates
+(for the sphere: unit vectors in R^3). Tangent vectors at a point use the same
+ambient coordinates. All methods are vectorised over the leading axis and pure:
+randomness comes in as a ``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+RENDER_BATCH = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class Manifold(abc.ABC):
+    """An m-dimensional Riemannian manifold encoded as images.
+
+    Attributes:
+      image_size: height and width of rendered images in pixels.
+    """
+
+    image_size: int = 32
+
+    name: ClassVar[str]
+    dim: ClassVar[int]  # intrinsic dimension m
+    point_dim: ClassVar[int]  # coordinates per point
+    chart_dim: ClassVar[int | None] = None  # dimension of an isometric chart, if known
+    diameter: ClassVar[float]  # intrinsic diameter, for relative errors
+    channels: ClassVar[int] = 1
+
+    # --- geometry -----------------------------------------------------------
+    @abc.abstractmethod
+    def distance(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Geodesic distance d(p, q), shape (n,)."""
+
+    @abc.abstractmethod
+    def geodesic(self, p: np.ndarray, q: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Points γ(t) on the minimising geodesic from p to q, shape (n, len(t), point_dim)."""
+
+    def midpoint(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Riemannian average argmin_w d(p,w)² + d(w,q)², shape (n, point_dim)."""
+        return self.geodesic(p, q, np.array([0.5]))[:, 0]
+
+    @abc.abstractmethod
+    def exp(self, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Exponential map exp_p(v) for tangent vectors v at p."""
+
+    @abc.abstractmethod
+    def random_unit_tangent(self, rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
+        """Unit tangent vectors at p, uniform on the unit sphere of T_pM."""
+
+    @abc.abstractmethod
+    def sample_uniform(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n points i.i.d. uniform with respect to the Riemannian volume."""
+
+    def contains(self, p: np.ndarray) -> np.ndarray:
+        """Whether points lie on the manifold (False outside a boundary)."""
+        return np.ones(p.shape[0], dtype=bool)
+
+    def ball_radius(self, rng: np.random.Generator, n: int, delta: float, inner: float = 0.0) -> np.ndarray:
+        """Geodesic radii r so that exp_x(r v) is volume-uniform in the annulus inner ≤ r ≤ δ.
+
+        This is the flat law (volume ∝ r^m); curved manifolds override it.
+        """
+        lo = (inner / delta) ** self.dim
+        return delta * (lo + rng.uniform(size=n) * (1.0 - lo)) ** (1.0 / self.dim)
+
+    def chart(self, p: np.ndarray) -> np.ndarray | None:
+        """An isometric chart of the points, or None where none exists."""
+        return None
+
+    def wrap(self, p: np.ndarray) -> np.ndarray:
+        """Canonical coordinates (periodic coordinates wrapped, projections applied)."""
+        return p
+
+    # --- encoding ---------------------------------------------------------
+    @abc.abstractmethod
+    def _render_batch(self, p: np.ndarray) -> np.ndarray:
+        """Images of shape (n, H, W, C), float64, for one batch of points."""
+
+    def render(self, p: np.ndarray) -> np.ndarray:
+        """Images of the points, float32 (n, image_size, image_size, channels)."""
+        p = np.asarray(p, dtype=np.float64)
+        out = np.empty((p.shape[0], self.image_size, self.image_size, self.channels), np.float32)
+        for start in range(0, p.shape[0], RENDER_BATCH):
+            out[start : start + RENDER_BATCH] = self._render_batch(p[start : start + RENDER_BATCH])
+        return out
+
+    def pixel_grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel-centre coordinates (u, v) in [0, 1], each (H, W); u runs along columns."""
+        c = (np.arange(self.image_size) + 0.5) / self.image_size
+        u, v = np.meshgrid(c, c)
+        return u, v
+
+    # --- figures ------------------------------------------------------------
+    @abc.abstractmethod
+    def grid_lines(self, n_lines: int = 5, n_points: int = 60) -> list[np.ndarray]:
+        """Parameter grid lines, each an array (n_points, point_dim), for figures."""
+
+    def colour_coordinates(self, p: np.ndarray) -> np.ndarray:
+        """Two scalar coordinates per point in [0, 1] for colouring figures, (n, 2)."""
+        c = self.chart(p)
+        return c if c is not None else p[:, :2]
+
+    def settings(self) -> dict:
+        """Generator settings recorded in store attributes."""
+        return dataclasses.asdict(self)
+
+
+def smooth_step(x: np.ndarray) -> np.ndarray:
+    """Logistic sigmoid, numerically safe: a smooth (C^∞) edge profile."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))

@@ -1,0 +1,73 @@
+"""The unit square [0, 1]² with the Euclidean metric, encoded as a translated disk."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from isoflat_tf.manifolds import register
+from isoflat_tf.manifolds.base import Manifold, smooth_step
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class Square(Manifold):
+    """[0,1]² encoded as images of a smooth-edged disk centred at the point.
+
+    The disk centre moves over [margin, 1 - margin]² of the image so the disk
+    stays inside it; the edge is a logistic profile ``edge_width`` pixels wide,
+    which makes the images a smooth function of the point. The point itself is
+    an isometric chart.
+    """
+
+    radius: float = 0.15  # disk radius, in units of the image width
+    margin: float = 0.2  # centre range is [margin, 1 - margin]
+    edge_width: float = 1.0  # edge softness, in pixels
+
+    name = "square"
+    dim = 2
+    point_dim = 2
+    chart_dim = 2
+    diameter = float(np.sqrt(2.0))
+
+    def distance(self, p, q):
+        return np.linalg.norm(np.asarray(q) - np.asarray(p), axis=-1)
+
+    def geodesic(self, p, q, t):
+        t = np.asarray(t, dtype=np.float64)[None, :, None]
+        return (1.0 - t) * np.asarray(p)[:, None, :] + t * np.asarray(q)[:, None, :]
+
+    def midpoint(self, p, q):
+        return 0.5 * (np.asarray(p) + np.asarray(q))
+
+    def exp(self, p, v):
+        return np.asarray(p) + np.asarray(v)
+
+    def random_unit_tangent(self, rng, p):
+        angle = rng.uniform(0.0, 2.0 * np.pi, size=np.shape(p)[0])
+        return np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+
+    def sample_uniform(self, rng, n):
+        return rng.uniform(size=(n, 2))
+
+    def contains(self, p):
+        return np.all((p >= 0.0) & (p <= 1.0), axis=-1)
+
+    def chart(self, p):
+        return np.asarray(p, dtype=np.float64)
+
+    def _render_batch(self, p):
+        u, v = self.pixel_grid()
+        centre = self.margin + (1.0 - 2.0 * self.margin) * p  # (n, 2)
+        dist = np.hypot(u[None] - centre[:, 0, None, None], v[None] - centre[:, 1, None, None])
+        edge = self.edge_width / self.image_size
+        return smooth_step((self.radius - dist) / edge)[..., None]
+
+    def grid_lines(self, n_lines=5, n_points=60):
+        s = np.linspace(0.0, 1.0, n_points)
+        lines = []
+        for c in np.linspace(0.0, 1.0, n_lines):
+            lines.append(np.stack([s, np.full_like(s, c)], axis=-1))
+            lines.append(np.stack([np.full_like(s, c), s], axis=-1))
+        return lines

@@ -1,0 +1,82 @@
+"""Evaluation metrics (DESIGN §6) as pure NumPy functions of latent arrays.
+
+All metrics are invariant to rigid motions of latent space (rotations,
+reflections and translations), like the loss itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TINY = 1e-30
+
+
+def distortion_ratio(phi_x: np.ndarray, phi_y: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """s = |φ(x) − φ(y)| / d per pair."""
+    return np.linalg.norm(np.asarray(phi_x, np.float64) - np.asarray(phi_y, np.float64), axis=-1) / distance
+
+
+def best_global_scale(s: np.ndarray) -> float:
+    """α = exp(−mean log s): the scale minimising the RMS of log(α s).
+
+    Used to compare methods whose embedding scale is arbitrary.
+    """
+    return float(np.exp(-np.mean(np.log(np.maximum(s, TINY)))))
+
+
+def distortion_summary(s: np.ndarray) -> dict[str, float]:
+    """Mean and 95th percentile of |s − 1|, RMS of log s, both absolute and after the best scale."""
+    alpha = best_global_scale(s)
+    out = {}
+    for prefix, ratio in (("", s), ("scale_free_", alpha * s)):
+        err = np.abs(ratio - 1.0)
+        out[f"{prefix}mean_abs_ratio_error"] = float(np.mean(err))
+        out[f"{prefix}p95_abs_ratio_error"] = float(np.percentile(err, 95))
+        out[f"{prefix}rms_log_ratio"] = float(np.sqrt(np.mean(np.log(np.maximum(ratio, TINY)) ** 2)))
+    out["best_scale"] = alpha
+    return out
+
+
+def bending_summary(phi_x: np.ndarray, phi_y: np.ndarray, phi_z: np.ndarray, distance: np.ndarray) -> dict[str, float]:
+    """RMS of √b with b = |φx + φy − 2φz|²/d⁴, and mean midpoint error |φz − (φx+φy)/2| / d."""
+    phi_x, phi_y, phi_z = (np.asarray(a, np.float64) for a in (phi_x, phi_y, phi_z))
+    second = np.linalg.norm(phi_x + phi_y - 2.0 * phi_z, axis=-1)
+    b = second**2 / distance**4
+    return {
+        "rms_sqrt_bending": float(np.sqrt(np.mean(b))),
+        "mean_midpoint_error": float(np.mean(0.5 * second / distance)),
+    }
+
+
+def interpolation_error(phi_path: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Per pair: max over t of |φ(γ(t)) − ((1−t)φ(x) + tφ(y))| / |φ(x) − φ(y)|.
+
+    Args:
+      phi_path: latents along geodesics, (n_pairs, len(t), latent_dim); the
+        first and last entries are φ(x) and φ(y) (t[0] = 0, t[-1] = 1).
+      t: path parameters, increasing from 0 to 1.
+    """
+    phi_path = np.asarray(phi_path, np.float64)
+    start, end = phi_path[:, :1], phi_path[:, -1:]
+    t = np.asarray(t, np.float64)[None, :, None]
+    deviation = np.linalg.norm(phi_path - ((1.0 - t) * start + t * end), axis=-1).max(axis=1)
+    return deviation / np.maximum(np.linalg.norm(end[:, 0] - start[:, 0], axis=-1), TINY)
+
+
+def procrustes_error(latent: np.ndarray, chart: np.ndarray, diameter: float) -> float:
+    """RMS distance between the latent and the chart after the best rigid motion, / diameter.
+
+    The rigid motion is a translation and an orthogonal map (rotation or
+    reflection; no scaling): both leave the loss unchanged. A chart of lower
+    dimension than the latent space is padded with zeros.
+    """
+    a = np.asarray(latent, np.float64)
+    b = np.asarray(chart, np.float64)
+    if b.shape[1] > a.shape[1]:
+        raise ValueError(f"chart dimension {b.shape[1]} exceeds latent dimension {a.shape[1]}")
+    b = np.pad(b, ((0, 0), (0, a.shape[1] - b.shape[1])))
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    u, _, vt = np.linalg.svd(a.T @ b)
+    residual = a @ (u @ vt) - b
+    return float(np.sqrt(np.mean(np.sum(residual**2, axis=1))) / diameter)

@@ -1,0 +1,78 @@
+"""The training model: an encoder with the geometric loss in a custom ``train_step``."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from isoflat_tf import losses
+
+TERMS = ("loss", "distortion", "bending", "ratio_error")
+
+
+@keras.saving.register_keras_serializable(package="isoflat")
+class IsometricEncoderModel(keras.Model):
+    """Trains ``encoder`` with loss mean(W(s) + λ b) over batches of pairs.
+
+    A batch is a dict with images ``x``, ``y``, ``z`` (batch, H, W, C) and
+    ``distance`` (batch,). The encoder runs once on the concatenation
+    [x; y; z] and its output is split, so every layer sees one large batch.
+    """
+
+    def __init__(self, encoder: keras.Model, distortion: str = "quadratic", bending_weight: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        if distortion not in losses.DISTORTIONS:
+            raise ValueError(f"unknown distortion {distortion!r}; available: {', '.join(losses.DISTORTIONS)}")
+        self.encoder = encoder
+        self.distortion = distortion
+        self.bending_weight = float(bending_weight)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in TERMS}
+        # Build now, so that optimizer state can be saved and restored with the model.
+        self.build(encoder.input_shape)
+
+    def build(self, input_shape):
+        self.encoder.build(input_shape)
+        super().build(input_shape)
+
+    def call(self, images, training=False):
+        return self.encoder(images, training=training)
+
+    def _terms(self, batch, training: bool) -> dict[str, tf.Tensor]:
+        n = tf.shape(batch["x"])[0]
+        latent = self.encoder(tf.concat([batch["x"], batch["y"], batch["z"]], axis=0), training=training)
+        phi_x, phi_y, phi_z = latent[:n], latent[n : 2 * n], latent[2 * n :]
+        distance = tf.cast(batch["distance"], latent.dtype)
+        return losses.pair_loss_terms(phi_x, phi_y, phi_z, distance, self.distortion, self.bending_weight)
+
+    def _update(self, terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        for name, tracker in self.trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, batch):
+        with tf.GradientTape() as tape:
+            terms = self._terms(batch, training=True)
+        grads = tape.gradient(terms["loss"], self.encoder.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.encoder.trainable_variables))
+        return self._update(terms)
+
+    def test_step(self, batch):
+        return self._update(self._terms(batch, training=False))
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "distortion": self.distortion,
+            "bending_weight": self.bending_weight,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"))
+        return cls(encoder, **config)

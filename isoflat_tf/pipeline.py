@@ -1,0 +1,183 @@
+"""The workflow's stages as plain functions of paths and resolved configs.
+
+Each Snakemake script in ``workflow/scripts/`` reads its ``snakemake`` object
+and calls one of these, so every stage also runs (and is tested) without
+Snakemake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from isoflat_tf import manifolds, stores
+from isoflat_tf.config import DatasetConfig, EvaluationConfig, RunConfig, derive_seed
+from isoflat_tf.sampling import sample_pairs
+
+log = logging.getLogger("isoflat")
+
+SPLITS = ("train", "test")
+
+
+def setup_logging(log_path: str | os.PathLike | None = None) -> None:
+    """Log to stderr and, when given, to the job's log file; silence TensorFlow's C++ chatter."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", handlers=handlers, force=True)
+
+
+def dataset_manifold(dataset: DatasetConfig) -> manifolds.Manifold:
+    return manifolds.get(dataset.manifold, image_size=dataset.image_size)
+
+
+def synthesize(dataset: DatasetConfig, split: str, base_seed: int, out: str | os.PathLike) -> None:
+    """Write the ``split`` point set of ``dataset``: volume-uniform points and their images."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; available: {', '.join(SPLITS)}")
+    m = dataset_manifold(dataset)
+    seed = derive_seed(base_seed, dataset.name, split)
+    n = dataset.n_train if split == "train" else dataset.n_test
+    points = m.sample_uniform(np.random.default_rng(seed), n)
+    start = time.perf_counter()
+    images = m.render(points)
+    log.info("%s/%s: rendered %d images of %s in %.1fs", dataset.name, split, n, m.name, time.perf_counter() - start)
+    attrs = {
+        "manifold": m.name,
+        "dimension": m.dim,
+        "geometry": "intrinsic",
+        "settings": json.dumps(m.settings()),
+        "seed": seed,
+        "split": split,
+    }
+    stores.write_store(stores.dataset_from_arrays(images, points, m.chart(points), attrs), out, stores.DATASET)
+    log.info("wrote %s", out)
+
+
+def sample_pairs_store(dataset: DatasetConfig, run: RunConfig, out: str | os.PathLike) -> None:
+    """Write the training pairs of ``run``: images of x, y, z, the distance and the points."""
+    m = dataset_manifold(dataset)
+    p = run.pairs
+    seed = derive_seed(run.seed, dataset.name, run.sampling, "pairs")
+    start = time.perf_counter()
+    pairs = sample_pairs(m, p.strategy, np.random.default_rng(seed), p.n_pairs, p.delta, p.min_distance_fraction)
+    images = {k: m.render(getattr(pairs, k)) for k in ("x", "y", "z")}
+    log.info("%s: sampled and rendered %d %s pairs at δ=%g in %.1fs", dataset.name, p.n_pairs, p.strategy, p.delta,
+             time.perf_counter() - start)
+    attrs = {
+        "manifold": m.name,
+        "dimension": m.dim,
+        "geometry": "intrinsic",
+        "strategy": p.strategy,
+        "delta": p.delta,
+        "min_distance_fraction": p.min_distance_fraction,
+        "settings": json.dumps(m.settings()),
+        "seed": seed,
+    }
+    points = {"x": pairs.x, "y": pairs.y, "z": pairs.z}
+    ds = stores.pairs_from_arrays(images["x"], images["y"], images["z"], pairs.distance, points, attrs)
+    stores.write_store(ds, out, stores.PAIRS)
+    log.info("wrote %s", out)
+
+
+def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathLike, threads: int | None) -> None:
+    """Train the encoder of ``run``; write ``encoder.keras`` and ``history.csv`` into ``out_dir``."""
+    from isoflat_tf import training
+
+    training.configure_tensorflow(derive_seed(run.seed, run.name, "train"), threads, run.training.device)
+    ds = stores.open_store(pairs_path, stores.PAIRS)
+    stores.check_pairs_values(ds, str(pairs_path))
+    arrays = {k: ds[k].values for k in ("x", "y", "z", "distance")}
+    log.info("run %s: %s", run.name, run)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    encoder, rows = training.train(
+        arrays,
+        run.encoder,
+        run.loss.distortion,
+        run.loss.bending_weight,
+        run.training,
+        seed=derive_seed(run.seed, run.name, "shuffle"),
+        backup_dir=out_dir / "checkpoint",
+    )
+    training.write_history(rows, out_dir / "history.csv")
+    training.save_encoder(encoder, out_dir / "encoder.keras")
+    log.info("wrote %s", out_dir / "encoder.keras")
+
+
+def keras_encode(encoder_path: str | os.PathLike, batch_size: int = 1024):
+    """Load an ``encoder.keras`` and return ``encode(images) -> latents`` (float64)."""
+    import keras
+
+    encoder = keras.models.load_model(encoder_path)
+
+    def encode(images: np.ndarray) -> np.ndarray:
+        out = [np.asarray(encoder(images[i : i + batch_size], training=False)) for i in range(0, len(images), batch_size)]
+        return np.concatenate(out).astype(np.float64)
+
+    return encode
+
+
+def evaluate(
+    dataset: DatasetConfig,
+    run: RunConfig,
+    config: EvaluationConfig,
+    encoder_path: str | os.PathLike,
+    test_path: str | os.PathLike,
+    latent_out: str | os.PathLike,
+    metrics_out: str | os.PathLike,
+    threads: int | None,
+) -> dict:
+    """Evaluate a trained encoder on the test store and fresh test pairs; write latents and metrics."""
+    from isoflat_tf import training
+    from isoflat_tf.evaluation import evaluate as evaluate_embedding
+
+    training.configure_tensorflow(derive_seed(run.seed, run.name, "evaluate"), threads, "auto")
+    m = dataset_manifold(dataset)
+    test = stores.open_store(test_path, stores.DATASET)
+    start = time.perf_counter()
+    result, latent = evaluate_embedding(
+        m,
+        keras_encode(encoder_path),
+        test,
+        run.pairs.delta,
+        run.pairs.min_distance_fraction,
+        config,
+        seed=derive_seed(run.seed, dataset.name, "evaluation"),
+    )
+    result = {"run": run.name, "dataset": dataset.name, **result}
+    log.info("evaluated %s in %.1fs: %s", run.name, time.perf_counter() - start, json.dumps(result))
+    stores.write_store(latent, latent_out, stores.LATENT)
+    write_json(result, metrics_out)
+    return result
+
+
+def write_json(obj: dict, path: str | os.PathLike) -> None:
+    """Write JSON atomically (temp file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def figures(run_name: str, latent_path, history_path, metrics_path, out) -> None:
+    """Draw the run's figures; ``out`` has attributes/keys embedding, training, interpolation."""
+    import pandas as pd
+
+    from isoflat_tf import figures as fig
+
+    latent = stores.open_store(latent_path, stores.LATENT)
+    metrics = json.loads(Path(metrics_path).read_text())
+    fig.save(fig.embedding_figure(latent, run_name), out["embedding"])
+    fig.save(fig.training_figure(pd.read_csv(history_path), run_name), out["training"])
+    fig.save(fig.interpolation_figure(metrics, run_name), out["interpolation"])
+    log.info("wrote figures of %s", run_name)

@@ -1,0 +1,198 @@
+"""Zarr stores: the data contracts between stages (DESIGN §4).
+
+Writers build an ``xarray.Dataset``, write it to a temporary sibling path and
+rename it into place, so a killed job never leaves a store that looks
+complete. Readers open a store and check it against its contract, failing
+with a ``StoreError`` that names the store and the offending variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+import isoflat_tf
+
+FLOAT = np.dtype("float32")
+DOUBLE = np.dtype("float64")
+
+
+class StoreError(ValueError):
+    """A store is missing, unreadable or breaks its contract."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """A required variable: its dimensions and the dtype kind it must have."""
+
+    dims: tuple[str, ...]
+    dtype: np.dtype
+
+
+@dataclasses.dataclass(frozen=True)
+class Contract:
+    """What a store of one kind must contain."""
+
+    kind: str
+    variables: dict[str, Variable]
+    attrs: tuple[str, ...]
+
+
+IMAGE_DIMS = ("height", "width", "channel")
+
+DATASET = Contract(
+    kind="dataset",
+    variables={
+        "image": Variable(("sample", *IMAGE_DIMS), FLOAT),
+        "point": Variable(("sample", "coord"), DOUBLE),
+    },
+    attrs=("manifold", "dimension", "geometry", "settings", "seed", "isoflat_version"),
+)
+
+PAIRS = Contract(
+    kind="pairs",
+    variables={
+        "x": Variable(("pair", *IMAGE_DIMS), FLOAT),
+        "y": Variable(("pair", *IMAGE_DIMS), FLOAT),
+        "z": Variable(("pair", *IMAGE_DIMS), FLOAT),
+        "distance": Variable(("pair",), DOUBLE),
+    },
+    attrs=("manifold", "dimension", "geometry", "strategy", "delta", "seed", "isoflat_version"),
+)
+
+LATENT = Contract(
+    kind="latent",
+    variables={
+        "latent": Variable(("sample", "latent_dim"), FLOAT),
+        "point": Variable(("sample", "coord"), DOUBLE),
+    },
+    attrs=("manifold", "dimension", "isoflat_version"),
+)
+
+CONTRACTS = {c.kind: c for c in (DATASET, PAIRS, LATENT)}
+
+
+def base_attrs(**attrs) -> dict:
+    """Store attributes with the package version added; nested dicts kept JSON-able."""
+    return {**attrs, "isoflat_version": isoflat_tf.__version__}
+
+
+def write_store(ds: xr.Dataset, path: str | os.PathLike, contract: Contract) -> Path:
+    """Check ``ds`` against ``contract`` and write it atomically to ``path``.
+
+    The store is written to ``<path>.tmp-<random>`` and renamed into place; an
+    existing store at ``path`` is replaced only after the new one is complete.
+    """
+    path = Path(path)
+    check_dataset(ds, contract, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        ds.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
+        if path.exists():
+            old = path.with_name(f"{path.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return path
+
+
+def open_store(path: str | os.PathLike, contract: Contract, load: bool = True) -> xr.Dataset:
+    """Open the store at ``path`` and check it against ``contract``.
+
+    Raises:
+      StoreError: naming the store and what is missing or wrong.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{contract.kind} store {path} does not exist")
+    try:
+        ds = xr.open_zarr(path, consolidated=False)
+    except Exception as err:  # zarr raises many types for corrupt stores
+        raise StoreError(f"{contract.kind} store {path} cannot be opened as Zarr: {err}") from err
+    check_dataset(ds, contract, str(path))
+    if load:
+        try:
+            ds = ds.load()
+        except Exception as err:
+            raise StoreError(f"{contract.kind} store {path}: data cannot be read: {err}") from err
+    return ds
+
+
+def check_dataset(ds: xr.Dataset, contract: Contract, name: str) -> None:
+    """Raise ``StoreError`` if ``ds`` breaks ``contract``; ``name`` names the store."""
+    problems = []
+    for var, spec in contract.variables.items():
+        if var not in ds.variables:
+            problems.append(f"missing variable {var!r} (expected dims {spec.dims}, dtype {spec.dtype})")
+            continue
+        have = ds[var]
+        if have.dims != spec.dims:
+            problems.append(f"variable {var!r} has dims {have.dims}, expected {spec.dims}")
+        if have.dtype != spec.dtype:
+            problems.append(f"variable {var!r} has dtype {have.dtype}, expected {spec.dtype}")
+    for attr in contract.attrs:
+        if attr not in ds.attrs:
+            problems.append(f"missing attribute {attr!r}")
+    if problems:
+        raise StoreError(f"{contract.kind} store {name}: " + "; ".join(problems))
+
+
+def _chunked(ds: xr.Dataset, dim: str, chunk: int = 1024) -> xr.Dataset:
+    """Set Zarr chunking along the sample/pair dimension for every variable that has it."""
+    for name, var in ds.variables.items():
+        if dim in var.dims:
+            var.encoding["chunks"] = tuple(min(chunk, s) if d == dim else s for d, s in zip(var.dims, var.shape))
+    return ds
+
+
+def dataset_from_arrays(images: np.ndarray, points: np.ndarray, chart: np.ndarray | None, attrs: dict) -> xr.Dataset:
+    """A dataset store: images and manifold points (and the isometric chart where known)."""
+    data = {
+        "image": (("sample", *IMAGE_DIMS), np.asarray(images, FLOAT)),
+        "point": (("sample", "coord"), np.asarray(points, DOUBLE)),
+    }
+    if chart is not None:
+        data["chart"] = (("sample", "chart_dim"), np.asarray(chart, DOUBLE))
+    return _chunked(xr.Dataset(data, attrs=base_attrs(**attrs)), "sample")
+
+
+def pairs_from_arrays(
+    x: np.ndarray, y: np.ndarray, z: np.ndarray, distance: np.ndarray, points: dict[str, np.ndarray], attrs: dict
+) -> xr.Dataset:
+    """A pairs store: x, y, z images, distances and (optionally) the three points."""
+    data = {k: (("pair", *IMAGE_DIMS), np.asarray(v, FLOAT)) for k, v in (("x", x), ("y", y), ("z", z))}
+    data["distance"] = (("pair",), np.asarray(distance, DOUBLE))
+    for k, v in points.items():
+        data[f"{k}_point"] = (("pair", "coord"), np.asarray(v, DOUBLE))
+    return _chunked(xr.Dataset(data, attrs=base_attrs(**attrs)), "pair")
+
+
+def check_pairs_values(ds: xr.Dataset, name: str) -> None:
+    """Value checks for a pairs store (e.g. a user's): shapes agree, distances > 0, all finite."""
+    problems = []
+    shapes = {k: ds[k].shape[1:] for k in ("x", "y", "z")}
+    if len(set(shapes.values())) > 1:
+        problems.append(f"image shapes differ between x, y and z: {shapes}")
+    d = ds["distance"].values
+    if not np.all(np.isfinite(d)):
+        problems.append(f"variable 'distance' has {int(np.sum(~np.isfinite(d)))} non-finite values")
+    elif np.any(d <= 0):
+        problems.append(f"variable 'distance' has {int(np.sum(d <= 0))} non-positive values (min {d.min():g})")
+    for k in ("x", "y", "z"):
+        bad = int(np.sum(~np.isfinite(ds[k].values)))
+        if bad:
+            problems.append(f"variable {k!r} has {bad} NaN or infinite pixels")
+    if problems:
+        raise StoreError(f"pairs store {name}: " + "; ".join(problems))

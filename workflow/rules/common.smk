@@ -1,0 +1,55 @@
+# Config validation (at start-up, before any job) and path helpers.
+
+import sys
+from pathlib import Path
+
+from isoflat_tf.config import ConfigError, load_config
+
+try:
+    EXPERIMENT = load_config(config)
+except ConfigError as err:
+    sys.exit(f"isoflat: {err}")
+
+RESOURCES = EXPERIMENT.resources
+PACKAGE = Path(workflow.basedir) / "isoflat_tf"
+RESULTS = "results"
+
+
+def package_modules(*names):
+    """Package modules as inputs, so that editing one reruns its jobs: Snakemake
+    does not see changes inside installed packages otherwise."""
+    return [str(PACKAGE / name) for name in names]
+
+
+def manifold_modules(dataset):
+    """The modules that define a dataset's manifold: its geometry and renderer."""
+    manifold = EXPERIMENT.datasets[dataset].manifold
+    return package_modules("manifolds/base.py", f"manifolds/{manifold}.py")
+
+
+def run_config(wildcards):
+    return EXPERIMENT.runs[wildcards.run]
+
+
+def run_dataset(wildcards):
+    return EXPERIMENT.datasets[run_config(wildcards).dataset]
+
+
+def pairs_path(run):
+    return f"{RESULTS}/pairs/{run.dataset}/{run.sampling}.zarr"
+
+
+def all_outputs():
+    outputs = []
+    for name in EXPERIMENT.runs:
+        outputs += [f"{RESULTS}/runs/{name}/metrics.json"]
+        outputs += [f"{RESULTS}/figures/{name}/{fig}.png" for fig in ("embedding", "training", "interpolation")]
+    return outputs
+
+
+def sampling_run(wildcards):
+    """A run that uses this dataset and pair set: it carries the pair settings."""
+    for run in EXPERIMENT.runs.values():
+        if run.dataset == wildcards.dataset and run.sampling == wildcards.sampling:
+            return run
+    raise ValueError(f"no run uses pairs {wildcards.sampling} of dataset {wildcards.dataset}")

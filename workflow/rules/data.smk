@@ -1,0 +1,47 @@
+# Stages 1-2: render point sets of each manifold, sample training pairs.
+
+
+rule synthesize:
+    """Volume-uniform train/test points of a manifold and their images, as a Zarr store."""
+    input:
+        code=lambda w: manifold_modules(w.dataset) + package_modules("stores.py"),
+    output:
+        directory(f"{RESULTS}/data/{{dataset}}/{{split}}.zarr"),
+    params:
+        dataset=lambda w: EXPERIMENT.datasets[w.dataset],
+        seed=EXPERIMENT.seed,
+    log:
+        f"{RESULTS}/logs/synthesize/{{dataset}}-{{split}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/synthesize/{{dataset}}-{{split}}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    threads: 1
+    conda:
+        "../envs/isoflat.yaml"
+    script:
+        "../scripts/synthesize.py"
+
+
+rule sample_pairs:
+    """Training pairs (x, y, midpoint z, distance d) at scale δ, with their images."""
+    input:
+        code=lambda w: manifold_modules(w.dataset) + package_modules("sampling.py", "stores.py"),
+    output:
+        directory(f"{RESULTS}/pairs/{{dataset}}/{{sampling}}.zarr"),
+    params:
+        dataset=lambda w: EXPERIMENT.datasets[w.dataset],
+        run=sampling_run,
+    log:
+        f"{RESULTS}/logs/sample_pairs/{{dataset}}-{{sampling}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/sample_pairs/{{dataset}}-{{sampling}}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    threads: 1
+    conda:
+        "../envs/isoflat.yaml"
+    script:
+        "../scripts/sample_pairs.py"

@@ -1,0 +1,54 @@
+# Stages 4-5: evaluate on held-out points and fresh pairs; draw figures.
+
+
+rule evaluate:
+    """Distortion, bending, interpolation and Procrustes metrics on test data."""
+    input:
+        encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
+        test=lambda w: f"{RESULTS}/data/{run_config(w).dataset}/test.zarr",
+        code=lambda w: manifold_modules(run_config(w).dataset)
+        + package_modules("evaluation.py", "metrics.py", "sampling.py", "stores.py"),
+    output:
+        latent=directory(f"{RESULTS}/runs/{{run}}/latent.zarr"),
+        metrics=f"{RESULTS}/runs/{{run}}/metrics.json",
+    params:
+        run=run_config,
+        dataset=run_dataset,
+        evaluation=EXPERIMENT.evaluation,
+    log:
+        f"{RESULTS}/logs/evaluate/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate/{{run}}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    threads: RESOURCES.threads
+    conda:
+        "../envs/isoflat.yaml"
+    script:
+        "../scripts/evaluate.py"
+
+
+rule figures:
+    """Embedding with mapped grid lines, training curves, interpolation error."""
+    input:
+        latent=f"{RESULTS}/runs/{{run}}/latent.zarr",
+        history=f"{RESULTS}/runs/{{run}}/history.csv",
+        metrics=f"{RESULTS}/runs/{{run}}/metrics.json",
+        code=package_modules("figures.py"),
+    output:
+        embedding=f"{RESULTS}/figures/{{run}}/embedding.png",
+        training=f"{RESULTS}/figures/{{run}}/training.png",
+        interpolation=f"{RESULTS}/figures/{{run}}/interpolation.png",
+    log:
+        f"{RESULTS}/logs/figures/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{run}}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    threads: 1
+    conda:
+        "../envs/isoflat.yaml"
+    script:
+        "../scripts/figures.py"

@@ -1,0 +1,26 @@
+# Stage 3: train the encoder with the geometric loss.
+
+
+rule train:
+    """Keras encoder trained on pairs with loss mean(W(s) + λ b)."""
+    input:
+        pairs=lambda w: pairs_path(run_config(w)),
+        code=package_modules("losses.py", "model.py", "encoder.py", "training.py", "stores.py"),
+    output:
+        encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
+        history=f"{RESULTS}/runs/{{run}}/history.csv",
+    params:
+        run=run_config,
+    log:
+        f"{RESULTS}/logs/train/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{run}}.tsv"
+    resources:
+        mem_mb=RESOURCES.train_mem_mb,
+        runtime=RESOURCES.train_runtime,
+        gpu=RESOURCES.train_gpus,
+    threads: RESOURCES.threads
+    conda:
+        "../envs/isoflat.yaml"
+    script:
+        "../scripts/train.py"
