@@ -12,6 +12,7 @@ import dataclasses
 import os
 import shutil
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +119,10 @@ def open_store(path: str | os.PathLike, contract: Contract, load: bool = True) -
     if not path.exists():
         raise StoreError(f"{contract.kind} store {path} does not exist")
     try:
-        ds = xr.open_zarr(path, consolidated=False)
+        with warnings.catch_warnings():
+            # Snakemake marks directory outputs with a '.snakemake_timestamp' file.
+            warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
+            ds = xr.open_zarr(path, consolidated=False)
     except Exception as err:  # zarr raises many types for corrupt stores
         raise StoreError(f"{contract.kind} store {path} cannot be opened as Zarr: {err}") from err
     check_dataset(ds, contract, str(path))
