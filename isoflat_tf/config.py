@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import typing
 import zlib
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,26 @@ class ExperimentConfig:
     resources: ResourcesConfig
 
 
+def to_params(obj) -> dict:
+    """A config dataclass as a plain dict: Snakemake's params must be builtin types
+    for a changed value to rerun the job (it ignores other objects)."""
+    return dataclasses.asdict(obj)
+
+
+def from_params(cls, params: dict):
+    """Rebuild a config dataclass (nested ones included) from ``to_params`` output."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for field in dataclasses.fields(cls):
+        value = params[field.name]
+        if dataclasses.is_dataclass(hints[field.name]):
+            value = from_params(hints[field.name], value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[field.name] = value
+    return cls(**kwargs)
+
+
 def derive_seed(base: int, *names: str) -> int:
     """A stable 31-bit seed for a purpose (e.g. ``derive_seed(0, "square", "test")``)."""
     key = zlib.crc32("/".join(names).encode())
@@ -247,9 +268,7 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
     for name, overrides in raw["runs"].items():
         r = _merge(raw.get("run_defaults", {}), overrides)
         if r["dataset"] not in raw["datasets"]:
-            problems.append(
-                f"runs.{name}.dataset is {r['dataset']!r}; allowed values: {', '.join(raw['datasets'])}"
-            )
+            problems.append(f"runs.{name}.dataset is {r['dataset']!r}; allowed values: {', '.join(raw['datasets'])}")
             continue
         run = RunConfig(
             name=name,

@@ -58,7 +58,11 @@ def evaluate(
         path = manifold.geodesic(px, py, t)  # (n, k, point_dim)
         phi_path = encode(manifold.render(path.reshape(-1, path.shape[-1]))).reshape(len(px), len(t), -1)
         err = metrics.interpolation_error(phi_path, t)
-        interp[f"{k:g}"] = {"distance": float(k * delta), "mean": float(err.mean()), "p95": float(np.percentile(err, 95))}
+        interp[f"{k:g}"] = {
+            "distance": float(k * delta),
+            "mean": float(err.mean()),
+            "p95": float(np.percentile(err, 95)),
+        }
     result["interpolation_error"] = interp
 
     chart = test["chart"].values if "chart" in test else None

@@ -53,7 +53,7 @@ class IsometricEncoderModel(keras.Model):
         with tf.GradientTape() as tape:
             terms = self._terms(batch, training=True)
         grads = tape.gradient(terms["loss"], self.encoder.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.encoder.trainable_variables))
+        self.optimizer.apply_gradients(zip(grads, self.encoder.trainable_variables, strict=True))
         return self._update(terms)
 
     def test_step(self, batch):

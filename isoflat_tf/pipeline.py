@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from isoflat_tf import manifolds, stores
-from isoflat_tf.config import DatasetConfig, EvaluationConfig, RunConfig, derive_seed
+from isoflat_tf.config import DatasetConfig, EvaluationConfig, PairsConfig, RunConfig, derive_seed
 from isoflat_tf.sampling import sample_pairs
 
 log = logging.getLogger("isoflat")
@@ -63,28 +63,35 @@ def synthesize(dataset: DatasetConfig, split: str, base_seed: int, out: str | os
     log.info("wrote %s", out)
 
 
-def sample_pairs_store(dataset: DatasetConfig, run: RunConfig, out: str | os.PathLike) -> None:
-    """Write the training pairs of ``run``: images of x, y, z, the distance and the points."""
+def sample_pairs_store(dataset: DatasetConfig, pairs: PairsConfig, seed: int, out: str | os.PathLike) -> None:
+    """Write training pairs of ``dataset``: images of x, y, z, the distance and the points."""
     m = dataset_manifold(dataset)
-    p = run.pairs
-    seed = derive_seed(run.seed, dataset.name, run.sampling, "pairs")
+    seed = derive_seed(seed, dataset.name, Path(out).name, "pairs")
     start = time.perf_counter()
-    pairs = sample_pairs(m, p.strategy, np.random.default_rng(seed), p.n_pairs, p.delta, p.min_distance_fraction)
-    images = {k: m.render(getattr(pairs, k)) for k in ("x", "y", "z")}
-    log.info("%s: sampled and rendered %d %s pairs at δ=%g in %.1fs", dataset.name, p.n_pairs, p.strategy, p.delta,
-             time.perf_counter() - start)
+    sampled = sample_pairs(
+        m, pairs.strategy, np.random.default_rng(seed), pairs.n_pairs, pairs.delta, pairs.min_distance_fraction
+    )
+    images = {k: m.render(getattr(sampled, k)) for k in ("x", "y", "z")}
+    log.info(
+        "%s: sampled and rendered %d %s pairs at δ=%g in %.1fs",
+        dataset.name,
+        pairs.n_pairs,
+        pairs.strategy,
+        pairs.delta,
+        time.perf_counter() - start,
+    )
     attrs = {
         "manifold": m.name,
         "dimension": m.dim,
         "geometry": "intrinsic",
-        "strategy": p.strategy,
-        "delta": p.delta,
-        "min_distance_fraction": p.min_distance_fraction,
+        "strategy": pairs.strategy,
+        "delta": pairs.delta,
+        "min_distance_fraction": pairs.min_distance_fraction,
         "settings": json.dumps(m.settings()),
         "seed": seed,
     }
-    points = {"x": pairs.x, "y": pairs.y, "z": pairs.z}
-    ds = stores.pairs_from_arrays(images["x"], images["y"], images["z"], pairs.distance, points, attrs)
+    points = {"x": sampled.x, "y": sampled.y, "z": sampled.z}
+    ds = stores.pairs_from_arrays(images["x"], images["y"], images["z"], sampled.distance, points, attrs)
     stores.write_store(ds, out, stores.PAIRS)
     log.info("wrote %s", out)
 
@@ -121,7 +128,9 @@ def keras_encode(encoder_path: str | os.PathLike, batch_size: int = 1024):
     encoder = keras.models.load_model(encoder_path)
 
     def encode(images: np.ndarray) -> np.ndarray:
-        out = [np.asarray(encoder(images[i : i + batch_size], training=False)) for i in range(0, len(images), batch_size)]
+        out = [
+            np.asarray(encoder(images[i : i + batch_size], training=False)) for i in range(0, len(images), batch_size)
+        ]
         return np.concatenate(out).astype(np.float64)
 
     return encode

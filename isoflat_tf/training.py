@@ -36,8 +36,11 @@ def configure_tensorflow(seed: int, threads: int | None = None, device: str = "a
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
     if threads:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+        except RuntimeError:  # TensorFlow already ran an op in this process: keep its threads
+            log.warning("TensorFlow is already initialised; keeping its thread settings")
     gpus = tf.config.list_physical_devices("GPU")
     if device == "gpu" and not gpus:
         raise RuntimeError("training.device is 'gpu' but TensorFlow sees no GPU (is tensorflow[and-cuda] installed?)")
@@ -108,7 +111,9 @@ def _callbacks(backup_dir: Path):
 
         def on_epoch_end(self, epoch, logs=None):
             terms = " ".join(f"{k}={v:.4g}" for k, v in (logs or {}).items())
-            log.info("epoch %d/%d (%.1fs): %s", epoch + 1, self.params["epochs"], time.perf_counter() - self.start, terms)
+            log.info(
+                "epoch %d/%d (%.1fs): %s", epoch + 1, self.params["epochs"], time.perf_counter() - self.start, terms
+            )
 
     return [StopOnNonFinite(), EpochLog(), keras.callbacks.BackupAndRestore(str(backup_dir))]
 
@@ -150,7 +155,9 @@ def train(
     encoder = build_encoder(arrays["x"].shape[1:], encoder_config)
     model = IsometricEncoderModel(encoder, distortion=distortion, bending_weight=bending_weight)
     schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, decay_steps=max(1, steps * config.epochs), alpha=config.final_learning_rate / config.learning_rate
+        config.learning_rate,
+        decay_steps=max(1, steps * config.epochs),
+        alpha=config.final_learning_rate / config.learning_rate,
     )
     model.compile(optimizer=keras.optimizers.Adam(schedule))
     start = time.perf_counter()

@@ -106,5 +106,9 @@ class Sphere(Manifold):
             lines.append(np.stack([np.sin(theta) * np.cos(lon), np.sin(theta) * np.sin(lon), np.cos(theta)], -1))
         phi = np.linspace(0.0, 2 * np.pi, n_points)
         for colat in np.linspace(0.0, np.pi, n_lines + 1)[1:-1]:  # parallels
-            lines.append(np.stack([np.sin(colat) * np.cos(phi), np.sin(colat) * np.sin(phi), np.full_like(phi, np.cos(colat))], -1))
+            lines.append(
+                np.stack(
+                    [np.sin(colat) * np.cos(phi), np.sin(colat) * np.sin(phi), np.full_like(phi, np.cos(colat))], -1
+                )
+            )
         return lines

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from isoflat_tf.config import ConfigError, load_config
+from isoflat_tf.config import ConfigError, load_config, to_params
 
 try:
     EXPERIMENT = load_config(config)
@@ -40,7 +40,9 @@ def pairs_path(run):
 
 
 def all_outputs():
-    outputs = []
+    # Training point sets are not consumed yet (baselines and the decoder will
+    # fit on them) but belong to every experiment's data.
+    outputs = [f"{RESULTS}/data/{name}/train.zarr" for name in EXPERIMENT.datasets]
     for name in EXPERIMENT.runs:
         outputs += [f"{RESULTS}/runs/{name}/metrics.json"]
         outputs += [f"{RESULTS}/figures/{name}/{fig}.png" for fig in ("embedding", "training", "interpolation")]

@@ -8,7 +8,7 @@ rule synthesize:
     output:
         directory(f"{RESULTS}/data/{{dataset}}/{{split}}.zarr"),
     params:
-        dataset=lambda w: EXPERIMENT.datasets[w.dataset],
+        dataset=lambda w: to_params(EXPERIMENT.datasets[w.dataset]),
         seed=EXPERIMENT.seed,
     log:
         f"{RESULTS}/logs/synthesize/{{dataset}}-{{split}}.log",
@@ -31,8 +31,9 @@ rule sample_pairs:
     output:
         directory(f"{RESULTS}/pairs/{{dataset}}/{{sampling}}.zarr"),
     params:
-        dataset=lambda w: EXPERIMENT.datasets[w.dataset],
-        run=sampling_run,
+        dataset=lambda w: to_params(EXPERIMENT.datasets[w.dataset]),
+        pairs=lambda w: to_params(sampling_run(w).pairs),
+        seed=lambda w: sampling_run(w).seed,
     log:
         f"{RESULTS}/logs/sample_pairs/{{dataset}}-{{sampling}}.log",
     benchmark:

@@ -12,9 +12,9 @@ rule evaluate:
         latent=directory(f"{RESULTS}/runs/{{run}}/latent.zarr"),
         metrics=f"{RESULTS}/runs/{{run}}/metrics.json",
     params:
-        run=run_config,
-        dataset=run_dataset,
-        evaluation=EXPERIMENT.evaluation,
+        run=lambda w: to_params(run_config(w)),
+        dataset=lambda w: to_params(run_dataset(w)),
+        evaluation=to_params(EXPERIMENT.evaluation),
     log:
         f"{RESULTS}/logs/evaluate/{{run}}.log",
     benchmark:

@@ -10,7 +10,7 @@ rule train:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
         history=f"{RESULTS}/runs/{{run}}/history.csv",
     params:
-        run=run_config,
+        run=lambda w: to_params(run_config(w)),
     log:
         f"{RESULTS}/logs/train/{{run}}.log",
     benchmark:

@@ -1,0 +1,177 @@
+"""Closed-form geometry, volume-uniform sampling and renderers of every registered manifold."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from isoflat_tf import manifolds, sampling
+
+NAMES = manifolds.available()
+DELTA = 0.05
+
+
+@pytest.fixture(params=NAMES)
+def manifold(request):
+    return manifolds.get(request.param, image_size=16)
+
+
+def nearby_pairs(m, n=200, delta=DELTA, seed=0):
+    return sampling.sample_pairs(m, "ball", np.random.default_rng(seed), n, delta)
+
+
+def test_registry_lists_both_foundation_manifolds():
+    assert {"square", "sphere"} <= set(NAMES)
+    with pytest.raises(KeyError, match="available: .*square"):
+        manifolds.get("klein_bottle")
+
+
+def test_midpoint_is_equidistant_and_halves_the_distance(manifold):
+    p = nearby_pairs(manifold)
+    d_xz = manifold.distance(p.x, p.z)
+    d_zy = manifold.distance(p.z, p.y)
+    np.testing.assert_allclose(d_xz, d_zy, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(d_xz + d_zy, p.distance, rtol=1e-9)
+
+
+def test_midpoint_lies_on_the_geodesic(manifold):
+    p = nearby_pairs(manifold)
+    t = np.linspace(0.0, 1.0, 5)
+    path = manifold.geodesic(p.x, p.y, t)
+    np.testing.assert_allclose(path[:, 2], p.z, atol=1e-12)
+    np.testing.assert_allclose(path[:, 0], p.x, atol=1e-12)
+    np.testing.assert_allclose(path[:, -1], p.y, atol=1e-12)
+    for i, ti in enumerate(t):  # constant speed: d(x, γ(t)) = t d(x, y)
+        np.testing.assert_allclose(manifold.distance(p.x, path[:, i]), ti * p.distance, atol=1e-12)
+
+
+def test_distance_and_midpoint_are_symmetric(manifold):
+    p = nearby_pairs(manifold)
+    np.testing.assert_allclose(manifold.distance(p.y, p.x), p.distance, rtol=1e-12)
+    np.testing.assert_allclose(manifold.midpoint(p.y, p.x), p.z, atol=1e-12)
+
+
+def test_exponential_map_agrees_with_distance(manifold):
+    rng = np.random.default_rng(1)
+    x = manifold.sample_uniform(rng, 300)
+    v = manifold.random_unit_tangent(rng, x)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-12)
+    for r in (1e-3, DELTA, 0.3):
+        np.testing.assert_allclose(manifold.distance(x, manifold.exp(x, r * v)), r, rtol=1e-9)
+
+
+def test_sphere_great_circle_formulas():
+    s = manifolds.get("sphere")
+    e1, e2 = np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]])
+    np.testing.assert_allclose(s.distance(e1, e2), [np.pi / 2])
+    np.testing.assert_allclose(s.midpoint(e1, e2), [[2**-0.5, 2**-0.5, 0.0]])
+    np.testing.assert_allclose(s.distance(e1, -e1), [np.pi])
+    tiny = s.exp(e1, np.array([[0.0, 1e-9, 0.0]]))  # atan2 form stays accurate at tiny distances
+    np.testing.assert_allclose(s.distance(e1, tiny), [1e-9], rtol=1e-6)
+    np.testing.assert_allclose(s.geodesic(e1, e2, np.array([1 / 3]))[0, 0], [np.cos(np.pi / 6), np.sin(np.pi / 6), 0])
+
+
+def uniformity_pvalues(name, points):
+    """p-values of KS tests of the uniform law's marginals (Archimedes: z is uniform on the sphere)."""
+    if name == "square":
+        return [stats.kstest(points[:, i], "uniform").pvalue for i in range(2)]
+    if name == "sphere":
+        lon = (np.arctan2(points[:, 1], points[:, 0]) + np.pi) / (2 * np.pi)
+        return [stats.kstest(points[:, 2], "uniform", args=(-1, 2)).pvalue, stats.kstest(lon, "uniform").pvalue]
+    pytest.skip(f"no uniformity law written for {name}")
+
+
+def test_volume_uniform_sampling_passes_ks(manifold):
+    points = manifold.sample_uniform(np.random.default_rng(2), 5000)
+    assert min(uniformity_pvalues(manifold.name, points)) > 1e-3
+
+
+def test_uniformity_test_rejects_biased_samplers():
+    rng = np.random.default_rng(3)
+    cube = rng.uniform(-1, 1, size=(5000, 3))  # normalised cube samples crowd towards the corners
+    sphere_biased = cube / np.linalg.norm(cube, axis=1, keepdims=True)
+    assert min(uniformity_pvalues("sphere", sphere_biased)) < 1e-3
+    square_biased = rng.uniform(size=(5000, 2)) ** 1.1
+    assert min(uniformity_pvalues("square", square_biased)) < 1e-3
+
+
+def test_ball_pairs_follow_the_radial_law():
+    # Square: d²/δ² is uniform on [ρ², 1]. Sphere: cos d is uniform on [cos δ, cos ρδ].
+    rho = 0.25
+    square = manifolds.get("square")
+    d = sampling.sample_pairs(square, "ball", np.random.default_rng(4), 5000, DELTA, rho).distance
+    assert stats.kstest((d / DELTA) ** 2, "uniform", args=(rho**2, 1 - rho**2)).pvalue > 1e-3
+    sphere = manifolds.get("sphere")
+    delta = 0.3
+    d = sampling.sample_pairs(sphere, "ball", np.random.default_rng(5), 5000, delta, rho).distance
+    lo, hi = np.cos(delta), np.cos(rho * delta)
+    assert stats.kstest(np.cos(d), "uniform", args=(lo, hi - lo)).pvalue > 1e-3
+    assert d.min() >= rho * delta - 1e-12 and d.max() <= delta + 1e-12
+
+
+def test_ball_pairs_stay_inside_a_boundary():
+    square = manifolds.get("square")
+    p = sampling.sample_pairs(square, "ball", np.random.default_rng(6), 4000, 0.2)
+    assert square.contains(p.x).all() and square.contains(p.y).all()
+
+
+def test_renders_have_the_configured_shape(manifold):
+    for size in (8, 24):
+        m = manifolds.get(manifold.name, image_size=size)
+        images = m.render(m.sample_uniform(np.random.default_rng(0), 3))
+        assert images.shape == (3, size, size, m.channels) and images.dtype == np.float32
+        assert images.min() >= 0.0 and images.max() <= 1.0
+
+
+def test_renderer_is_smooth_first_order_finite_differences(manifold):
+    """Forward differences converge to the derivative at first order: halving h halves the error."""
+    rng = np.random.default_rng(7)
+    x = manifold.sample_uniform(rng, 20)
+    if manifold.name == "square":
+        x = 0.1 + 0.8 * x
+    v = manifold.random_unit_tangent(rng, x)
+
+    def img(p):
+        return manifold.render(p).astype(np.float64)  # float32 storage bounds h from below
+
+    h0 = 1e-2
+    deriv = (img(manifold.exp(x, 1e-4 * v)) - img(manifold.exp(x, -1e-4 * v))) / 2e-4
+    errors = []
+    for h in (h0, h0 / 2, h0 / 4):
+        forward = (img(manifold.exp(x, h * v)) - img(x)) / h
+        errors.append(np.linalg.norm(forward - deriv))
+    ratios = np.array(errors[:-1]) / np.array(errors[1:])
+    assert np.all((ratios > 1.7) & (ratios < 2.3)), ratios
+
+
+def test_renderer_is_injective_on_separated_points(manifold):
+    rng = np.random.default_rng(8)
+    x = manifold.sample_uniform(rng, 300)
+    y = manifold.sample_uniform(rng, 300)
+    far = manifold.distance(x, y) > 0.1
+    gap = np.linalg.norm((manifold.render(x[far]) - manifold.render(y[far])).reshape(far.sum(), -1), axis=1)
+    assert gap.min() > 0.5
+
+
+def jacobian_singular_values(m, x, h=1e-5):
+    rng = np.random.default_rng(0)
+    out = []
+    for p in x:
+        e1 = m.random_unit_tangent(rng, p[None])[0]
+        basis = [e1] if m.dim == 1 else [e1, np.cross(p, e1) if m.point_dim == 3 else np.array([-e1[1], e1[0]])]
+        cols = [
+            (m._render_batch(m.exp(p[None], h * e[None])) - m._render_batch(m.exp(p[None], -h * e[None]))).ravel()
+            / (2 * h)
+            for e in basis
+        ]
+        out.append(np.linalg.svd(np.stack(cols, axis=1), compute_uv=False))
+    return np.array(out)
+
+
+def test_sphere_encoding_is_well_conditioned_everywhere():
+    """The smallest singular value of the renderer's Jacobian varies little over S², poles included."""
+    s = manifolds.get("sphere")
+    x = np.vstack([s.sample_uniform(np.random.default_rng(9), 200), [[0, 0, 1.0], [0, 0, -1.0]]])
+    sv = jacobian_singular_values(s, x)
+    smallest = sv[:, -1]
+    assert smallest.min() > 3.0
+    assert smallest.max() / smallest.min() < 2.0

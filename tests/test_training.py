@@ -1,0 +1,90 @@
+"""The Keras model and training loop on tiny data: one encoder call, reload, NaN stop, determinism."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from isoflat_tf import manifolds, sampling, training
+from isoflat_tf.config import EncoderConfig, TrainingConfig
+from isoflat_tf.encoder import build_encoder
+from isoflat_tf.model import IsometricEncoderModel
+
+TINY_ENCODER = EncoderConfig(latent_dim=2, conv_filters=(4, 4), dense_units=(8,))
+
+
+def tiny_pairs(n=64, size=8, delta=0.05):
+    m = manifolds.get("square", image_size=size)
+    p = sampling.sample_pairs(m, "ball", np.random.default_rng(0), n, delta, 0.25)
+    return {"x": m.render(p.x), "y": m.render(p.y), "z": m.render(p.z), "distance": p.distance}
+
+
+def test_train_step_calls_the_encoder_once_on_the_concatenated_batch():
+    pairs = tiny_pairs()
+    encoder = build_encoder(pairs["x"].shape[1:], TINY_ENCODER)
+    model = IsometricEncoderModel(encoder, "quadratic", 1.0)
+    seen = []
+    original = encoder.call
+
+    def counting_call(inputs, *args, **kwargs):
+        seen.append(int(inputs.shape[0]))
+        return original(inputs, *args, **kwargs)
+
+    encoder.call = counting_call
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=True)
+    batch = {k: tf.constant(v[:16], tf.float32) for k, v in pairs.items()}
+    logs = model.train_step(batch)
+    assert seen == [48]
+    assert set(logs) == {"loss", "distortion", "bending", "ratio_error"}
+
+
+def test_training_reduces_the_loss_and_the_encoder_reloads_without_custom_objects(tmp_path):
+    training.configure_tensorflow(0, threads=1)
+    cfg = TrainingConfig(epochs=3, batch_size=16, learning_rate=3e-3, final_learning_rate=1e-4)
+    encoder, rows = training.train(tiny_pairs(), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
+    assert rows[-1]["loss"] < rows[0]["loss"]
+    assert {"val_loss", "val_ratio_error"} <= set(rows[0])
+    assert not (tmp_path / "ckpt").exists()  # the backup is removed when training completes
+    path = tmp_path / "encoder.keras"
+    training.save_encoder(encoder, path)
+    images = tiny_pairs()["x"][:5]
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_allclose(reloaded(images).numpy(), encoder(images).numpy(), rtol=1e-6)
+    training.write_history(rows, tmp_path / "history.csv")
+    assert (tmp_path / "history.csv").read_text().startswith("epoch,")
+
+
+def test_model_config_round_trip():
+    encoder = build_encoder((8, 8, 1), TINY_ENCODER)
+    model = IsometricEncoderModel(encoder, "elastic", 0.5)
+    clone = IsometricEncoderModel.from_config(model.get_config())
+    assert clone.distortion == "elastic" and clone.bending_weight == 0.5
+
+
+def test_non_finite_loss_stops_with_epoch_and_step(tmp_path):
+    training.configure_tensorflow(0, threads=1)
+    pairs = tiny_pairs()
+    pairs["distance"] = pairs["distance"].copy()
+    pairs["distance"][:] = 0.0  # s = |Δφ|/0: the loss is infinite
+    cfg = TrainingConfig(epochs=1, batch_size=16, validation_fraction=0.0)
+    with pytest.raises(training.NonFiniteLossError, match=r"epoch 1, step 1\..*learning rate.*delta"):
+        training.train(pairs, TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
+
+
+def test_same_seed_gives_identical_weights(tmp_path):
+    cfg = TrainingConfig(epochs=1, batch_size=16)
+    weights = []
+    for i in range(2):
+        training.configure_tensorflow(7, threads=1)
+        encoder, _ = training.train(tiny_pairs(), TINY_ENCODER, "quadratic", 1.0, cfg, 3, tmp_path / f"c{i}")
+        weights.append(encoder.get_weights())
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_device_choice_is_checked():
+    with pytest.raises(ValueError, match="auto, cpu, gpu"):
+        training.configure_tensorflow(0, device="tpu")
+    if not tf.config.list_physical_devices("GPU"):
+        with pytest.raises(RuntimeError, match="sees no GPU"):
+            training.configure_tensorflow(0, device="gpu")

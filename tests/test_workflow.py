@@ -1,0 +1,105 @@
+"""End to end with the real ``snakemake`` on the tiny config, and stale-only reruns.
+
+The module runs the workflow once (about a minute on 2 cores) and shares the
+result between its tests.
+"""
+
+import json
+
+import pytest
+import yaml
+
+from isoflat_tf import stores
+from isoflat_tf.config import load_config_file
+
+from .conftest import TINY_CONFIG, planned_jobs, run_snakemake
+
+pytestmark = pytest.mark.slow
+
+METRIC_KEYS = {
+    "mean_abs_ratio_error",
+    "p95_abs_ratio_error",
+    "rms_log_ratio",
+    "scale_free_mean_abs_ratio_error",
+    "scale_free_p95_abs_ratio_error",
+    "scale_free_rms_log_ratio",
+    "best_scale",
+    "rms_sqrt_bending",
+    "mean_midpoint_error",
+    "interpolation_error",
+}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    wd = tmp_path_factory.mktemp("workflow")
+    run_snakemake(wd, "--cores", "2", "--configfile", str(TINY_CONFIG))
+    return wd
+
+
+def variant(tmp_path, run, **settings):
+    """The tiny config with one run's settings changed, written to a file."""
+    raw = yaml.safe_load(TINY_CONFIG.read_text())
+    for section, values in settings.items():
+        raw["runs"][run].setdefault(section, {}).update(values)
+    path = tmp_path / "variant.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_every_store_keeps_its_contract(workdir):
+    cfg = load_config_file(TINY_CONFIG)
+    for name, dataset in cfg.datasets.items():
+        for split, n in (("train", dataset.n_train), ("test", dataset.n_test)):
+            ds = stores.open_store(workdir / f"results/data/{name}/{split}.zarr", stores.DATASET)
+            assert ds.sizes["sample"] == n and ds.sizes["height"] == dataset.image_size
+            assert ds.attrs["manifold"] == dataset.manifold and ds.attrs["split"] == split
+            assert ("chart" in ds) == (dataset.manifold == "square")
+    for run in cfg.runs.values():
+        pairs = stores.open_store(workdir / f"results/pairs/{run.dataset}/{run.sampling}.zarr", stores.PAIRS)
+        assert pairs.sizes["pair"] == run.pairs.n_pairs
+        assert float(pairs["distance"].max()) <= run.pairs.delta + 1e-12
+        latent = stores.open_store(workdir / f"results/runs/{run.name}/latent.zarr", stores.LATENT)
+        assert latent.sizes["latent_dim"] == run.encoder.latent_dim
+
+
+def test_every_metric_is_reported(workdir):
+    cfg = load_config_file(TINY_CONFIG)
+    for run in cfg.runs.values():
+        metrics = json.loads((workdir / f"results/runs/{run.name}/metrics.json").read_text())
+        assert METRIC_KEYS <= set(metrics), METRIC_KEYS - set(metrics)
+        assert set(metrics["interpolation_error"]) == {"1", "2", "4", "8"}
+        assert ("procrustes_error" in metrics) == (run.dataset == "square")
+        history = (workdir / f"results/runs/{run.name}/history.csv").read_text().splitlines()
+        assert len(history) == 1 + run.training.epochs
+        for fig in ("embedding", "training", "interpolation"):
+            assert (workdir / f"results/figures/{run.name}/{fig}.png").stat().st_size > 10_000
+        assert (workdir / f"results/logs/train/{run.name}.log").read_text().count("epoch 1/") == 1
+        assert (workdir / f"results/benchmarks/train/{run.name}.tsv").exists()
+
+
+def test_second_run_does_nothing(workdir):
+    proc = run_snakemake(workdir, "--cores", "2", "--configfile", str(TINY_CONFIG))
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_changing_lambda_reruns_only_that_runs_training_and_downstream(workdir, tmp_path):
+    config = variant(tmp_path, "square", loss={"bending_weight": 0.5})
+    proc = run_snakemake(workdir, "-n", "--cores", "1", "--configfile", str(config))
+    assert planned_jobs(proc.stdout) == {"train": 1, "evaluate": 1, "figures": 1, "all": 1}
+    assert "wildcards: run=square" in proc.stdout and "run=sphere" not in proc.stdout
+
+
+def test_changing_delta_reruns_pairs_and_downstream_not_synthesis(workdir, tmp_path):
+    config = variant(tmp_path, "square", pairs={"delta": 0.04})
+    proc = run_snakemake(workdir, "-n", "--cores", "1", "--configfile", str(config))
+    assert planned_jobs(proc.stdout) == {"sample_pairs": 1, "train": 1, "evaluate": 1, "figures": 1, "all": 1}
+
+
+def test_tiny_run_is_deterministic(workdir, tmp_path):
+    """A second workflow run in fresh processes reproduces the metrics exactly (CPU)."""
+    again = tmp_path / "again"
+    run_snakemake(again, "results/runs/square/metrics.json", "--cores", "1", "--configfile", str(TINY_CONFIG))
+    first = json.loads((workdir / "results/runs/square/metrics.json").read_text())
+    second = json.loads((again / "results/runs/square/metrics.json").read_text())
+    assert first == second
