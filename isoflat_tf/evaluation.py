@@ -88,7 +88,9 @@ def latent_dataset(manifold: Manifold, latent: np.ndarray, test: xr.Dataset, enc
             "colour": (("sample", "colour_coord"), manifold.colour_coordinates(test["point"].values)),
             "grid_line": (("line", "line_point", "latent_dim"), grid.astype(np.float32)),
         },
-        attrs=stores.base_attrs(manifold=manifold.name, dimension=manifold.dim),
+        attrs=stores.base_attrs(
+            manifold=manifold.name, dimension=manifold.dim, colour_labels=list(manifold.colour_labels)
+        ),
     )
     if "chart" in test:
         ds["chart"] = test["chart"]

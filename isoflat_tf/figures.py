@@ -42,7 +42,8 @@ def embedding_figure(latent: xr.Dataset, title: str) -> plt.Figure:
     centre, basis = principal_axes(z, dim)
     zp = _project(z, centre, basis)
     fig = plt.figure(figsize=(10, 4.8))
-    for i, label in enumerate(("first coordinate", "second coordinate")):
+    labels = latent.attrs.get("colour_labels", ["first coordinate", "second coordinate"])
+    for i, label in enumerate(labels):
         if dim == 3:
             ax = fig.add_subplot(1, 2, i + 1, projection="3d")
         else:

@@ -33,6 +33,7 @@ class Manifold(abc.ABC):
     chart_dim: ClassVar[int | None] = None  # dimension of an isometric chart, if known
     diameter: ClassVar[float]  # intrinsic diameter, for relative errors
     channels: ClassVar[int] = 1
+    colour_labels: ClassVar[tuple[str, str]] = ("first coordinate", "second coordinate")
 
     # --- geometry -----------------------------------------------------------
     @abc.abstractmethod

@@ -39,6 +39,7 @@ class Sphere(Manifold):
     chart_dim = None  # S² has no isometric chart into R²
     diameter = float(np.pi)
     channels = 2
+    colour_labels = ("longitude / 2π", "colatitude / π")
 
     def distance(self, p, q):
         # atan2 form: accurate for nearby and for antipodal points alike.
