@@ -88,11 +88,18 @@ class TrainingConfig:
 
     Attributes:
       epochs: passes over the training pairs.
-      batch_size: pairs per step (the encoder sees 3× as many images).
+      batch_size: pairs per step, over all replicas (the encoder sees 3× as many images).
       learning_rate: initial Adam learning rate.
       final_learning_rate: learning rate reached at the end by cosine decay.
       validation_fraction: share of the pairs held out for validation.
       device: ``auto`` (a GPU when TensorFlow sees one), ``cpu`` or ``gpu``.
+      precision: ``float32``, or ``mixed_float16`` / ``mixed_bfloat16`` (low-precision
+        compute, float32 latents and loss, loss scaling for float16). The bending
+        term divides by d⁴, so half-precision rounding in φ limits its accuracy.
+      jit_compile: XLA compilation of the step: ``auto`` (on for GPU, off on the
+        CPU, where it is slower), ``true`` or ``false``.
+      distribute: ``none`` or ``mirrored`` (``tf.distribute.MirroredStrategy`` over
+        all visible GPUs, or CPUs when there are none; the batch is split).
     """
 
     epochs: int = 12
@@ -101,6 +108,9 @@ class TrainingConfig:
     final_learning_rate: float = 1e-5
     validation_fraction: float = 0.1
     device: str = "auto"
+    precision: str = "float32"
+    jit_compile: bool | str = "auto"
+    distribute: str = "none"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,5 +22,6 @@ def build_encoder(image_shape: tuple[int, int, int], config: EncoderConfig, name
     h = keras.layers.Flatten(name="flatten")(h)
     for i, units in enumerate(config.dense_units):
         h = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense{i}")(h)
-    outputs = keras.layers.Dense(config.latent_dim, name="latent")(h)
+    # float32 latents under mixed precision: the loss takes second differences of them.
+    outputs = keras.layers.Dense(config.latent_dim, name="latent", dtype="float32")(h)
     return keras.Model(inputs, outputs, name=name)

@@ -8,6 +8,7 @@ import tensorflow as tf
 from isoflat_tf import losses
 
 TERMS = ("loss", "distortion", "bending", "ratio_error")
+TRAIN_ONLY = ("grad_norm",)
 
 
 @keras.saving.register_keras_serializable(package="isoflat")
@@ -26,7 +27,7 @@ class IsometricEncoderModel(keras.Model):
         self.encoder = encoder
         self.distortion = distortion
         self.bending_weight = float(bending_weight)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in TERMS}
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in TERMS + TRAIN_ONLY}
         # Build now, so that optimizer state can be saved and restored with the model.
         self.build(encoder.input_shape)
 
@@ -45,15 +46,23 @@ class IsometricEncoderModel(keras.Model):
         return losses.pair_loss_terms(phi_x, phi_y, phi_z, distance, self.distortion, self.bending_weight)
 
     def _update(self, terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        for name in terms:
+            self.trackers[name].update_state(terms[name])
+        return {name: self.trackers[name].result() for name in terms}
 
     def train_step(self, batch):
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
             terms = self._terms(batch, training=True)
-        grads = tape.gradient(terms["loss"], self.encoder.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.encoder.trainable_variables, strict=True))
+            # Replica gradients are summed, so each replica contributes its share of the
+            # mean; scale_loss applies the dynamic loss scale under mixed_float16.
+            scaled = self.optimizer.scale_loss(terms["loss"] / replicas)
+        variables = self.encoder.trainable_variables
+        grads = tape.gradient(scaled, variables)
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        if not isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
+            # (Under loss scaling, overflowing steps are expected and skipped: no check then.)
+            terms["grad_norm"] = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads])
         return self._update(terms)
 
     def test_step(self, batch):

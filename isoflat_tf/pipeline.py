@@ -100,7 +100,7 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
     """Train the encoder of ``run``; write ``encoder.keras`` and ``history.csv`` into ``out_dir``."""
     from isoflat_tf import training
 
-    training.configure_tensorflow(derive_seed(run.seed, run.name, "train"), threads, run.training.device)
+    device = training.configure_tensorflow(derive_seed(run.seed, run.name, "train"), threads, run.training.device)
     ds = stores.open_store(pairs_path, stores.PAIRS)
     stores.check_pairs_values(ds, str(pairs_path))
     arrays = {k: ds[k].values for k in ("x", "y", "z", "distance")}
@@ -114,7 +114,8 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
         run.loss.bending_weight,
         run.training,
         seed=derive_seed(run.seed, run.name, "shuffle"),
-        backup_dir=out_dir / "checkpoint",
+        checkpoint_dir=out_dir / "checkpoint",
+        device=device,
     )
     training.write_history(rows, out_dir / "history.csv")
     training.save_encoder(encoder, out_dir / "encoder.keras")

@@ -1,8 +1,17 @@
-"""Training loop: tf.data pipeline, optimizer and schedule, callbacks, outputs."""
+"""Training loop: device and precision set-up, tf.data pipeline, schedule, checkpoints.
+
+Training runs epoch by epoch. Each epoch's shuffling is a pure function of
+(seed, epoch), and after each epoch the model, with its optimizer state, is
+checkpointed; a killed run restarted with the same arguments resumes after
+its last completed epoch and, on the CPU, ends with the same weights as an
+uninterrupted run.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
 import logging
 import math
 import os
@@ -18,10 +27,12 @@ from isoflat_tf.config import EncoderConfig, TrainingConfig
 log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "gpu")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+DISTRIBUTE = ("none", "mirrored")
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite."""
+    """The loss or the gradients became NaN or infinite."""
 
 
 def configure_tensorflow(seed: int, threads: int | None = None, device: str = "auto") -> str:
@@ -53,6 +64,41 @@ def configure_tensorflow(seed: int, threads: int | None = None, device: str = "a
     return used
 
 
+def use_jit(config: TrainingConfig, device: str) -> bool:
+    """Whether to XLA-compile the step: ``auto`` means on a GPU only."""
+    return device == "gpu" if config.jit_compile == "auto" else bool(config.jit_compile)
+
+
+def distribution_strategy(distribute: str):
+    """The tf.distribute strategy for ``distribute``: default, or mirrored over GPUs (else CPUs)."""
+    import tensorflow as tf
+
+    if distribute not in DISTRIBUTE:
+        raise ValueError(f"unknown distribute {distribute!r}; available: {', '.join(DISTRIBUTE)}")
+    if distribute == "none":
+        return tf.distribute.get_strategy()
+    gpus = tf.config.list_logical_devices("GPU")
+    devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+    strategy = tf.distribute.MirroredStrategy(devices)
+    log.info("MirroredStrategy over %d replicas: %s", strategy.num_replicas_in_sync, ", ".join(devices))
+    return strategy
+
+
+@contextlib.contextmanager
+def dtype_policy(precision: str):
+    """Set Keras' global dtype policy while models are built, restoring it afterwards."""
+    import keras
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; available: {', '.join(PRECISIONS)}")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def split_pairs(n: int, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices of training and validation pairs: a seeded random split."""
     order = np.random.default_rng(seed).permutation(n)
@@ -62,46 +108,79 @@ def split_pairs(n: int, validation_fraction: float, seed: int) -> tuple[np.ndarr
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def pair_dataset(arrays: dict[str, np.ndarray], batch_size: int, seed: int | None):
-    """A tf.data pipeline of batches; shuffled each epoch when ``seed`` is given.
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The order of the training pairs in ``epoch``: a pure function of (seed, epoch)."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
 
-    The arrays live in memory as constants; batches are gathered by index,
-    which is much cheaper than slicing one element at a time.
-    """
+
+def pair_dataset(tensors: dict, order: np.ndarray, batch_size: int):
+    """Batches of pairs gathered by index in the given order (tensors live in memory)."""
     import tensorflow as tf
-
-    tensors = {k: tf.constant(v) for k, v in arrays.items()}
-    n = next(iter(arrays.values())).shape[0]
-    ds = tf.data.Dataset.range(n)
-    if seed is not None:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
 
     def gather(idx):
         return {k: tf.gather(t, idx) for k, t in tensors.items()}
 
-    return ds.map(gather).prefetch(2)
+    return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(gather).prefetch(2)
 
 
-def _callbacks(backup_dir: Path):
+class Checkpoint:
+    """The last completed epoch's model (with optimizer state) and history, in a directory.
+
+    ``state.json`` names the model file of the last epoch; it is replaced
+    atomically after the model file is complete, so a kill at any moment
+    leaves a consistent checkpoint (or none).
+    """
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self.state_path = self.directory / "state.json"
+
+    def load(self, strategy):
+        """(model, epochs done, history rows), or None when there is no checkpoint."""
+        import keras
+
+        if not self.state_path.exists():
+            return None
+        state = json.loads(self.state_path.read_text())
+        with strategy.scope():
+            model = keras.models.load_model(self.directory / state["model"])
+        log.info("resuming from checkpoint %s after epoch %d", self.directory, state["epoch"])
+        return model, state["epoch"], state["history"]
+
+    def save(self, model, epoch: int, history: list[dict]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"model-epoch{epoch:04d}.keras"
+        tmp = self.directory / f".{name}.tmp-{uuid.uuid4().hex[:8]}.keras"
+        model.save(tmp)
+        os.replace(tmp, self.directory / name)
+        write_text_atomic(self.state_path, json.dumps({"epoch": epoch, "model": name, "history": history}))
+        for old in self.directory.glob("model-epoch*.keras"):
+            if old.name != name:
+                old.unlink()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _callbacks(epochs: int):
     import keras
 
     class StopOnNonFinite(keras.callbacks.Callback):
-        """Stop with a message naming epoch and step when the loss is NaN/Inf."""
-
-        epoch = 0
+        """Stop with a message naming epoch and step when the loss or gradient norm is NaN/Inf."""
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
 
         def on_train_batch_end(self, batch, logs=None):
-            loss = (logs or {}).get("loss")
-            if loss is not None and not math.isfinite(float(loss)):
-                raise NonFiniteLossError(
-                    f"loss became {float(loss)} at epoch {self.epoch + 1}, step {batch + 1}. Likely causes: "
-                    "a learning rate too high for this batch size, or pair distances so small that d⁴ "
-                    "underflows in float32 (increase pairs.delta)."
-                )
+            for key in ("loss", "grad_norm"):
+                value = (logs or {}).get(key)
+                if value is not None and not math.isfinite(float(value)):
+                    raise NonFiniteLossError(
+                        f"{'loss' if key == 'loss' else 'gradient norm'} became {float(value)} at epoch "
+                        f"{self.epoch + 1}, step {batch + 1}. Likely causes: a learning rate too high for this "
+                        "batch size, or pair distances so small that d⁴ underflows in float32 (increase "
+                        "pairs.delta or pairs.min_distance_fraction)."
+                    )
 
     class EpochLog(keras.callbacks.Callback):
         """One log line per epoch: progress output for long runs."""
@@ -111,11 +190,9 @@ def _callbacks(backup_dir: Path):
 
         def on_epoch_end(self, epoch, logs=None):
             terms = " ".join(f"{k}={v:.4g}" for k, v in (logs or {}).items())
-            log.info(
-                "epoch %d/%d (%.1fs): %s", epoch + 1, self.params["epochs"], time.perf_counter() - self.start, terms
-            )
+            log.info("epoch %d/%d (%.1fs): %s", epoch + 1, epochs, time.perf_counter() - self.start, terms)
 
-    return [StopOnNonFinite(), EpochLog(), keras.callbacks.BackupAndRestore(str(backup_dir))]
+    return [StopOnNonFinite(), EpochLog()]
 
 
 def train(
@@ -125,54 +202,81 @@ def train(
     bending_weight: float,
     config: TrainingConfig,
     seed: int,
-    backup_dir: str | os.PathLike,
+    checkpoint_dir: str | os.PathLike,
+    device: str = "cpu",
 ):
     """Train an encoder on pairs; returns (encoder, history rows).
 
-    ``pairs`` holds ``x``, ``y``, ``z`` (n, H, W, C) float32 and ``distance`` (n,).
-    ``backup_dir`` keeps a per-epoch checkpoint (model and optimizer state)
-    so that a killed run resumes from its last completed epoch; it is removed
-    when training completes.
+    ``pairs`` holds ``x``, ``y``, ``z`` (n, H, W, C) and ``distance`` (n,).
+    ``checkpoint_dir`` keeps the last completed epoch, so a killed run resumes
+    there; it is removed when training completes. ``device`` is what
+    ``configure_tensorflow`` returned (it decides ``jit_compile: auto``).
     """
     import keras
+    import tensorflow as tf
 
     from isoflat_tf.encoder import build_encoder
     from isoflat_tf.model import IsometricEncoderModel
 
     arrays = {
-        "x": pairs["x"].astype(np.float32, copy=False),
-        "y": pairs["y"].astype(np.float32, copy=False),
-        "z": pairs["z"].astype(np.float32, copy=False),
-        "distance": pairs["distance"].astype(np.float32),
+        "x": np.asarray(pairs["x"], np.float32),
+        "y": np.asarray(pairs["y"], np.float32),
+        "z": np.asarray(pairs["z"], np.float32),
+        "distance": np.asarray(pairs["distance"], np.float32),
     }
     n = arrays["distance"].shape[0]
     train_idx, val_idx = split_pairs(n, config.validation_fraction, seed)
-    train_ds = pair_dataset({k: v[train_idx] for k, v in arrays.items()}, config.batch_size, seed)
-    val_ds = pair_dataset({k: v[val_idx] for k, v in arrays.items()}, config.batch_size, None) if len(val_idx) else None
+    train_t = {k: tf.constant(v[train_idx]) for k, v in arrays.items()}
+    val_ds = None
+    if len(val_idx):
+        val_t = {k: tf.constant(v[val_idx]) for k, v in arrays.items()}
+        val_ds = pair_dataset(val_t, np.arange(len(val_idx)), config.batch_size)
     steps = math.ceil(len(train_idx) / config.batch_size)
     log.info("training on %d pairs, validating on %d, %d steps/epoch", len(train_idx), len(val_idx), steps)
 
-    encoder = build_encoder(arrays["x"].shape[1:], encoder_config)
-    model = IsometricEncoderModel(encoder, distortion=distortion, bending_weight=bending_weight)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate,
-        decay_steps=max(1, steps * config.epochs),
-        alpha=config.final_learning_rate / config.learning_rate,
-    )
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    strategy = distribution_strategy(config.distribute)
+    checkpoint = Checkpoint(checkpoint_dir)
+    restored = checkpoint.load(strategy)
+    if restored:
+        model, done, history = restored
+    else:
+        with strategy.scope(), dtype_policy(config.precision):
+            encoder = build_encoder(arrays["x"].shape[1:], encoder_config)
+            model = IsometricEncoderModel(encoder, distortion=distortion, bending_weight=bending_weight)
+            schedule = keras.optimizers.schedules.CosineDecay(
+                config.learning_rate,
+                decay_steps=max(1, steps * config.epochs),
+                alpha=config.final_learning_rate / config.learning_rate,
+            )
+            model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=use_jit(config, device))
+        done, history = 0, []
+
+    callbacks = _callbacks(config.epochs)
     start = time.perf_counter()
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        shuffle=False,  # the pipeline shuffles, seeded
-        verbose=0,
-        callbacks=_callbacks(Path(backup_dir)),
-    )
+    for epoch in range(done, config.epochs):
+        train_ds = pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch), config.batch_size)
+        result = model.fit(
+            train_ds,
+            validation_data=val_ds,
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            shuffle=False,  # epoch_order shuffles, reproducibly
+            verbose=0,
+            callbacks=callbacks,
+        )
+        history.append({"epoch": epoch + 1, **{k: float(v[-1]) for k, v in result.history.items()}})
+        checkpoint.save(model, epoch + 1, history)
     log.info("training took %.1fs", time.perf_counter() - start)
-    keys = list(history.history)
-    rows = [{"epoch": e + 1, **{k: float(history.history[k][i]) for k in keys}} for i, e in enumerate(history.epoch)]
-    return encoder, rows
+    checkpoint.remove()
+    return model.encoder, history
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write a text file atomically (temp file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def save_encoder(encoder, path: str | os.PathLike) -> None:
@@ -197,7 +301,3 @@ def write_history(rows: list[dict], path: str | os.PathLike) -> None:
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)
-
-
-def remove_tree(path: str | os.PathLike) -> None:
-    shutil.rmtree(path, ignore_errors=True)

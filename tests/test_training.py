@@ -35,7 +35,7 @@ def test_train_step_calls_the_encoder_once_on_the_concatenated_batch():
     batch = {k: tf.constant(v[:16], tf.float32) for k, v in pairs.items()}
     logs = model.train_step(batch)
     assert seen == [48]
-    assert set(logs) == {"loss", "distortion", "bending", "ratio_error"}
+    assert set(logs) == {"loss", "distortion", "bending", "ratio_error", "grad_norm"}
 
 
 def test_training_reduces_the_loss_and_the_encoder_reloads_without_custom_objects(tmp_path):
@@ -44,7 +44,7 @@ def test_training_reduces_the_loss_and_the_encoder_reloads_without_custom_object
     encoder, rows = training.train(tiny_pairs(), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
     assert rows[-1]["loss"] < rows[0]["loss"]
     assert {"val_loss", "val_ratio_error"} <= set(rows[0])
-    assert not (tmp_path / "ckpt").exists()  # the backup is removed when training completes
+    assert not (tmp_path / "ckpt").exists()  # the checkpoint is removed when training completes
     path = tmp_path / "encoder.keras"
     training.save_encoder(encoder, path)
     images = tiny_pairs()["x"][:5]
