@@ -129,6 +129,23 @@ class EvaluationConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class GammaLimitConfig:
+    """The Γ-limit check of the loss on analytic maps (``isoflat_tf.theory``).
+
+    Attributes:
+      n_pairs: pairs per sampled loss in the bias study.
+      deltas: scales δ of the bias study.
+      noise_pairs: sample sizes N of the noise study.
+      repeats: repetitions per N in the noise study.
+    """
+
+    n_pairs: int = 400_000
+    deltas: tuple[float, ...] = (0.4, 0.2, 0.1, 0.05, 0.025, 0.0125)
+    noise_pairs: tuple[int, ...] = (100, 1000, 10_000, 100_000)
+    repeats: int = 24
+
+
+@dataclasses.dataclass(frozen=True)
 class ResourcesConfig:
     """What jobs ask for: threads, and for training memory (MB), runtime (min) and GPUs."""
 
@@ -165,6 +182,7 @@ class ExperimentConfig:
     datasets: dict[str, DatasetConfig]
     runs: dict[str, RunConfig]
     evaluation: EvaluationConfig
+    gamma_limit: GammaLimitConfig
     resources: ResourcesConfig
 
 
@@ -309,6 +327,7 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
         datasets=datasets,
         runs=runs,
         evaluation=EvaluationConfig(**_tuples(raw.get("evaluation", {}))),
+        gamma_limit=GammaLimitConfig(**_tuples(raw.get("gamma_limit", {}))),
         resources=ResourcesConfig(**raw.get("resources", {})),
     )
 

@@ -98,3 +98,33 @@ def save(fig: plt.Figure, path: str | os.PathLike) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def gamma_limit_figure(bias: pd.DataFrame, noise: pd.DataFrame) -> plt.Figure:
+    """Sampled loss against its Γ-limit: total error and interior bias against δ, noise against N."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    for name, rows in bias.groupby("map", sort=False):
+        axes[0].loglog(rows["delta"], rows["total_error"], "o-", label=name)
+        positive = rows[rows["interior_bias"] > 1e-12 * rows["functional"]]  # 0 up to rounding for a linear map
+        axes[1].loglog(positive["delta"], positive["interior_bias"], "o-", label=name)
+    d = np.array(sorted(bias["delta"].unique()))
+    for ax, order in ((axes[0], 1), (axes[1], 2)):
+        ref = bias.loc[bias["delta"] == d.max(), "total_error" if ax is axes[0] else "interior_bias"].max()
+        ax.loglog(d, ref * (d / d.max()) ** order, "k--", lw=1, label=f"slope {order}")
+        ax.set_xlabel("δ")
+    axes[0].loglog(d, np.full_like(d, bias["noise"].max()), ":", color="grey", label="noise σ/√N")
+    axes[0].set_title("|L_N(δ) − F|  (square: O(δ) boundary layer)")
+    axes[1].set_title("interior bias |L_N(δ) − G_N|: O(δ²)")
+    axes[0].legend(fontsize=8)
+    for name, rows in noise.groupby("map", sort=False):
+        axes[2].loglog(rows["n"], rows["rms_error"], "o-", label=name)
+    n = np.array(sorted(noise["n"].unique()), float)
+    axes[2].loglog(n, noise["rms_error"].max() * (n / n.min()) ** -0.5, "k--", lw=1, label="slope −1/2")
+    axes[2].set_xlabel("pairs N")
+    axes[2].set_title("sampling noise RMS(G_N − F)")
+    axes[2].legend(fontsize=8)
+    for ax in axes:
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    fig.suptitle(f"Γ-limit check: sampled loss (N = {int(bias['n'].iloc[0]):,} pairs) vs the continuum functional F")
+    fig.tight_layout()
+    return fig

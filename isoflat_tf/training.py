@@ -17,12 +17,12 @@ import math
 import os
 import shutil
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from isoflat_tf.config import EncoderConfig, TrainingConfig
+from isoflat_tf.files import atomic_path, write_text
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +150,9 @@ class Checkpoint:
     def save(self, model, epoch: int, history: list[dict]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"model-epoch{epoch:04d}.keras"
-        tmp = self.directory / f".{name}.tmp-{uuid.uuid4().hex[:8]}.keras"
-        model.save(tmp)
-        os.replace(tmp, self.directory / name)
-        write_text_atomic(self.state_path, json.dumps({"epoch": epoch, "model": name, "history": history}))
+        with atomic_path(self.directory / name) as tmp:
+            model.save(tmp)
+        write_text(json.dumps({"epoch": epoch, "model": name, "history": history}), self.state_path)
         for old in self.directory.glob("model-epoch*.keras"):
             if old.name != name:
                 old.unlink()
@@ -271,33 +270,16 @@ def train(
     return model.encoder, history
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write a text file atomically (temp file, then rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def save_encoder(encoder, path: str | os.PathLike) -> None:
-    """Save ``encoder`` as a ``.keras`` file atomically (temp file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.keras")
-    try:
+    """Save ``encoder`` as a ``.keras`` file atomically."""
+    with atomic_path(path) as tmp:
         encoder.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_history(rows: list[dict], path: str | os.PathLike) -> None:
     """Write per-epoch history rows as CSV (atomically)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
     fields = list(rows[0]) if rows else ["epoch"]
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)

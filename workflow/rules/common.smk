@@ -43,6 +43,7 @@ def all_outputs():
     # Training point sets are not consumed yet (baselines and the decoder will
     # fit on them) but belong to every experiment's data.
     outputs = [f"{RESULTS}/data/{name}/train.zarr" for name in EXPERIMENT.datasets]
+    outputs += [f"{RESULTS}/theory/gamma_limit.csv", f"{RESULTS}/figures/theory/gamma_limit.png"]
     for name in EXPERIMENT.runs:
         outputs += [f"{RESULTS}/runs/{name}/metrics.json"]
         outputs += [f"{RESULTS}/figures/{name}/{fig}.png" for fig in ("embedding", "training", "interpolation")]
