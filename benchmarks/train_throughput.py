@@ -1,0 +1,78 @@
+"""Training-step throughput on this machine: pairs/s and GFLOP/s against the fp32 matmul peak.
+
+    .venv/bin/python benchmarks/train_throughput.py [--sizes 32 64] [--batches 64 128 256 512 1024]
+
+Compares, in one run, the fused step (one encoder call on [x; y; z]), a naive
+step (three encoder calls) and the eager fused step, as ratios. Writes
+results/benchmarks/train_throughput.csv and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import pandas as pd  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import harness  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
+    parser.add_argument("--seconds", type=float, default=3.0, help="timing per measurement")
+    parser.add_argument("--jit", action="store_true", help="XLA-compile the traced steps")
+    parser.add_argument("--out", default="results/benchmarks/train_throughput.csv")
+    args = parser.parse_args()
+
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    peak = harness.matmul_peak()
+    print(f"device: {device}; fp32 matmul peak (2048², measured): {peak:.1f} GFLOP/s", flush=True)
+    rows = []
+    for size in args.sizes:
+        fused = harness.make_model("fused", size)
+        naive = harness.make_model("naive", size)
+        flops = harness.training_flops_per_pair(fused.encoder)
+        fused_step = harness.step_function(fused, jit=args.jit)
+        naive_step = harness.step_function(naive, jit=args.jit)
+        for batch_size in args.batches:
+            batch = harness.make_batch(batch_size, size)
+            t_fused = harness.time_steps(fused_step, batch, seconds=args.seconds)
+            t_naive = harness.time_steps(naive_step, batch, seconds=args.seconds)
+            t_eager = harness.time_steps(fused.train_step, batch, min_steps=2, seconds=args.seconds / 2)
+            gflops = flops * batch_size / t_fused / 1e9
+            row = {
+                "device": device,
+                "image_size": size,
+                "batch": batch_size,
+                "pairs_per_s": batch_size / t_fused,
+                "gflop_per_s": gflops,
+                "fraction_of_peak": gflops / peak,
+                "fused_over_naive": t_naive / t_fused,
+                "fused_over_eager": t_eager / t_fused,
+                "mflop_per_pair": flops / 1e6,
+                "peak_gflop_per_s": peak,
+            }
+            rows.append(row)
+            print(
+                f"size {size:3d} batch {batch_size:5d}: {row['pairs_per_s']:8.0f} pairs/s, {gflops:6.1f} GFLOP/s "
+                f"({100 * row['fraction_of_peak']:4.1f}% of peak), fused/naive {row['fused_over_naive']:.2f}×, "
+                f"fused/eager {row['fused_over_eager']:.2f}×",
+                flush=True,
+            )
+    table = pd.DataFrame(rows)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    print()
+    print(table.drop(columns=["device", "peak_gflop_per_s"]).to_markdown(index=False, floatfmt=".3g"))
+
+
+if __name__ == "__main__":
+    main()
