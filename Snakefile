@@ -8,6 +8,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+report: "workflow/report/workflow.rst"
+
+
 # The default experiment, unless a --configfile names another one: an experiment
 # file then stands alone instead of being merged into the default one.
 if not workflow.overwrite_configfiles:
@@ -23,12 +26,15 @@ wildcard_constraints:
     run="[A-Za-z0-9_.-]+",
     sampling="[A-Za-z0-9_.-]+",
     split="train|test",
+    method="[a-z0-9_]+",
+    seed="[0-9]+",
 
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/theory.smk"
+include: "workflow/rules/compare.smk"
 
 
 rule all:

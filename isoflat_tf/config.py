@@ -28,6 +28,9 @@ from isoflat_tf import manifolds
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
 
+BASELINE_METHODS = ("pca", "isomap", "umap", "autoencoder")
+
+
 class ConfigError(ValueError):
     """The experiment config is invalid."""
 
@@ -120,12 +123,58 @@ class EvaluationConfig:
     n_paths: geodesic paths per distance for the interpolation error.
     distance_multiples: path lengths, as multiples of δ.
     path_points: points per path, including both ends.
+    neighbourhood_points: test points (a subsample) for trustworthiness and continuity.
+    neighbours: k of trustworthiness and continuity.
+    far_pairs: random pairs of test points for global distance preservation.
+    strips: example interpolation strips kept for figures (with a decoder).
     """
 
     n_pairs: int = 4000
     n_paths: int = 500
     distance_multiples: tuple[float, ...] = (1, 2, 4, 8)
     path_points: int = 9
+    neighbourhood_points: int = 1000
+    neighbours: int = 10
+    far_pairs: int = 2000
+    strips: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class DecoderConfig:
+    """Architecture and fitting of the decoder.
+
+    Attributes:
+      dense_units: widths of the dense layers from the latent.
+      conv_filters: filters of each stride-2 transposed convolution (coarse to fine).
+      activation: activation of the hidden layers.
+      epochs, batch_size, learning_rate: Adam fitting with cosine decay.
+    """
+
+    dense_units: tuple[int, ...] = (256,)
+    conv_filters: tuple[int, ...] = (64, 32)
+    activation: str = "elu"
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineConfig:
+    """Baseline embeddings scored like isoflat (``isoflat_tf.baselines``).
+
+    Attributes:
+    methods: baselines to run (pca, isomap, umap, autoencoder).
+    n_neighbors: neighbourhood size of Isomap and UMAP.
+    max_fit_points: training images used to fit Isomap and UMAP (their cost grows quickly).
+    autoencoder_epochs, autoencoder_batch_size, autoencoder_learning_rate: the plain autoencoder's fit.
+    """
+
+    methods: tuple[str, ...] = BASELINE_METHODS
+    n_neighbors: int = 10
+    max_fit_points: int = 4000
+    autoencoder_epochs: int = 40
+    autoencoder_batch_size: int = 128
+    autoencoder_learning_rate: float = 1e-3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,6 +217,12 @@ class RunConfig:
     training: TrainingConfig
 
     @property
+    def method_label(self) -> str:
+        """The method's name in summaries and figures: runs differing only in seed share it."""
+        w = "" if self.loss.distortion == "quadratic" else f", W={self.loss.distortion}"
+        return f"isoflat(λ={self.loss.bending_weight:g}, δ={self.pairs.delta:g}{w})"
+
+    @property
     def sampling(self) -> str:
         """A readable name of the pair set: runs sharing it share the pairs store."""
         p = self.pairs
@@ -182,6 +237,8 @@ class ExperimentConfig:
     datasets: dict[str, DatasetConfig]
     runs: dict[str, RunConfig]
     evaluation: EvaluationConfig
+    decoder: DecoderConfig
+    baselines: BaselineConfig
     gamma_limit: GammaLimitConfig
     resources: ResourcesConfig
 
@@ -327,6 +384,8 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
         datasets=datasets,
         runs=runs,
         evaluation=EvaluationConfig(**_tuples(raw.get("evaluation", {}))),
+        decoder=DecoderConfig(**_tuples(raw.get("decoder", {}))),
+        baselines=BaselineConfig(**_tuples(raw.get("baselines", {}))),
         gamma_limit=GammaLimitConfig(**_tuples(raw.get("gamma_limit", {}))),
         resources=ResourcesConfig(**raw.get("resources", {})),
     )

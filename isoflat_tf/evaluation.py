@@ -16,7 +16,8 @@ from isoflat_tf.config import EvaluationConfig
 from isoflat_tf.manifolds import Manifold
 from isoflat_tf.sampling import pairs_at_distance, pairs_at_radius
 
-Encode = Callable[[np.ndarray], np.ndarray]
+Encode = Callable[[np.ndarray], np.ndarray]  # images -> latents
+Decode = Callable[[np.ndarray], np.ndarray]  # latents -> images
 
 
 def evaluate(
@@ -27,48 +28,129 @@ def evaluate(
     min_distance_fraction: float,
     config: EvaluationConfig,
     seed: int,
+    decode: Decode | None = None,
 ) -> tuple[dict, xr.Dataset]:
     """Metrics on the test store's points and on fresh pairs drawn from them.
 
     Pairs start at the test points (x) with y drawn by the ``ball`` law at
     scale δ, using a generator seeded by ``seed``, so they never coincide
-    with the training pairs. Returns (metrics dict, latent dataset).
+    with the training pairs; every method evaluated with the same seed sees
+    the same pairs. With a ``decode``, reconstruction and decoded-interpolation
+    errors are added. Returns (metrics dict, latent dataset).
     """
     rng = np.random.default_rng(seed)
     points = test["point"].values
     latent = encode(test["image"].values)
     result: dict = {"manifold": manifold.name, "delta": delta, "n_test_points": int(points.shape[0])}
-
-    inner = min_distance_fraction * delta
-    x, y = pairs_at_radius(
-        manifold, rng, _draw(rng, points, config.n_pairs), lambda k: manifold.ball_radius(rng, k, delta, inner)
+    result.update(
+        local_metrics(manifold, encode, _draw(rng, points, config.n_pairs), delta, min_distance_fraction, rng)
     )
+    paths = {k: geodesic_paths(manifold, rng, points, k * delta, config) for k in config.distance_multiples}
+    result["interpolation_error"] = {
+        f"{k:g}": interpolation_summary(manifold, encode, path, k * delta) for k, path in paths.items()
+    }
+    result.update(global_metrics(manifold, latent, points, rng, config))
+    if "chart" in test:
+        result["procrustes_error"] = metrics.procrustes_error(latent, test["chart"].values, manifold.diameter)
+    strips = None
+    if decode is not None:
+        result.update(decoder_metrics(manifold, encode, decode, test["image"].values, paths))
+        strips = decoded_strips(manifold, encode, decode, paths[max(paths)][: config.strips])
+    return result, latent_dataset(manifold, latent, test, encode, strips)
+
+
+def local_metrics(
+    manifold: Manifold,
+    encode: Encode,
+    x: np.ndarray,
+    delta: float,
+    min_distance_fraction: float,
+    rng: np.random.Generator,
+) -> dict:
+    """Distortion and bending on pairs at scale δ starting from the points x."""
+    inner = min_distance_fraction * delta
+    x, y = pairs_at_radius(manifold, rng, x, lambda k: manifold.ball_radius(rng, k, delta, inner))
     z, d = manifold.midpoint(x, y), manifold.distance(x, y)
-    phi = encode(manifold.render(np.concatenate([x, y, z])))
-    phi_x, phi_y, phi_z = np.split(phi, 3)
-    s = metrics.distortion_ratio(phi_x, phi_y, d)
-    result["n_test_pairs"] = int(d.size)
-    result.update(metrics.distortion_summary(s))
-    result.update(metrics.bending_summary(phi_x, phi_y, phi_z, d))
+    phi_x, phi_y, phi_z = np.split(encode(manifold.render(np.concatenate([x, y, z]))), 3)
+    out = {"n_test_pairs": int(d.size)}
+    out.update(metrics.distortion_summary(metrics.distortion_ratio(phi_x, phi_y, d)))
+    out.update(metrics.bending_summary(phi_x, phi_y, phi_z, d))
+    # √b scales with the embedding: after the best scale, methods with arbitrary scale compare.
+    out["scale_free_rms_sqrt_bending"] = out["best_scale"] * out["rms_sqrt_bending"]
+    return out
 
-    t = np.linspace(0.0, 1.0, config.path_points)
-    interp = {}
-    for k in config.distance_multiples:
-        px, py = pairs_at_distance(manifold, rng, _draw(rng, points, config.n_paths), k * delta)
-        path = manifold.geodesic(px, py, t)  # (n, k, point_dim)
-        phi_path = encode(manifold.render(path.reshape(-1, path.shape[-1]))).reshape(len(px), len(t), -1)
-        err = metrics.interpolation_error(phi_path, t)
-        interp[f"{k:g}"] = {
-            "distance": float(k * delta),
-            "mean": float(err.mean()),
-            "p95": float(np.percentile(err, 95)),
-        }
-    result["interpolation_error"] = interp
 
-    chart = test["chart"].values if "chart" in test else None
-    if chart is not None:
-        result["procrustes_error"] = metrics.procrustes_error(latent, chart, manifold.diameter)
-    return result, latent_dataset(manifold, latent, test, encode)
+def geodesic_paths(
+    manifold: Manifold, rng: np.random.Generator, points: np.ndarray, distance: float, config: EvaluationConfig
+) -> np.ndarray:
+    """Geodesics of the given length from test points, (n_paths, path_points, point_dim)."""
+    px, py = pairs_at_distance(manifold, rng, _draw(rng, points, config.n_paths), distance)
+    return manifold.geodesic(px, py, np.linspace(0.0, 1.0, config.path_points))
+
+
+def _encode_paths(manifold: Manifold, encode: Encode, paths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rendered images (n, t, H, W, C) and latents (n, t, l) along paths."""
+    images = manifold.render(paths.reshape(-1, paths.shape[-1]))
+    latents = encode(images).reshape(len(paths), paths.shape[1], -1)
+    return images.reshape(len(paths), paths.shape[1], *images.shape[1:]), latents
+
+
+def interpolation_summary(manifold: Manifold, encode: Encode, paths: np.ndarray, distance: float) -> dict:
+    """Deviation of φ(γ(t)) from the latent segment, relative to |φ(x) − φ(y)|: mean and p95."""
+    t = np.linspace(0.0, 1.0, paths.shape[1])
+    err = metrics.interpolation_error(_encode_paths(manifold, encode, paths)[1], t)
+    return {"distance": float(distance), "mean": float(err.mean()), "p95": float(np.percentile(err, 95))}
+
+
+def global_metrics(
+    manifold: Manifold, latent: np.ndarray, points: np.ndarray, rng: np.random.Generator, config: EvaluationConfig
+) -> dict:
+    """Trustworthiness and continuity (geodesic vs latent neighbours) and distance preservation of far pairs."""
+    n = min(len(points), config.neighbourhood_points)
+    idx = np.sort(rng.choice(len(points), n, replace=False))
+    p, z = points[idx], np.asarray(latent[idx], np.float64)
+
+    def geodesic_rows(rows):
+        return np.stack([manifold.distance(np.repeat(p[r : r + 1], n, axis=0), p) for r in rows])
+
+    def latent_rows(rows):
+        return np.linalg.norm(z[rows, None, :] - z[None, :, :], axis=-1)
+
+    out = metrics.neighbourhood_preservation(geodesic_rows, latent_rows, n, config.neighbours)
+    i, j = rng.integers(0, len(points), size=(2, config.far_pairs))
+    keep = i != j
+    geo = manifold.distance(points[i[keep]], points[j[keep]])
+    s = np.linalg.norm(np.asarray(latent[i[keep]] - latent[j[keep]], np.float64), axis=1) / geo
+    alpha = metrics.best_global_scale(s)
+    out["global_distance_error"] = float(np.mean(np.abs(s - 1.0)))
+    out["scale_free_global_distance_error"] = float(np.mean(np.abs(alpha * s - 1.0)))
+    return out
+
+
+def decoder_metrics(manifold: Manifold, encode: Encode, decode: Decode, images: np.ndarray, paths: dict) -> dict:
+    """Reconstruction error on test images, and decoded latent-linear paths against rendered geodesics."""
+    recon = metrics.relative_image_error(decode(encode(images)), images)
+    out = {"reconstruction_error": float(recon.mean()), "decoded_interpolation_error": {}}
+    for k, path in paths.items():
+        rendered, decoded = _decoded_paths(manifold, encode, decode, path)
+        err = metrics.relative_image_error(decoded, rendered)
+        out["decoded_interpolation_error"][f"{k:g}"] = {"mean": float(err.mean()), "p95": float(np.percentile(err, 95))}
+    return out
+
+
+def _decoded_paths(manifold: Manifold, encode: Encode, decode: Decode, paths: np.ndarray):
+    """Rendered geodesic images and decoded latent-linear images along the same paths."""
+    rendered, latents = _encode_paths(manifold, encode, paths)
+    t = np.linspace(0.0, 1.0, paths.shape[1])[None, :, None]
+    linear = (1.0 - t) * latents[:, :1] + t * latents[:, -1:]
+    decoded = decode(linear.reshape(-1, linear.shape[-1])).reshape(rendered.shape)
+    return rendered, decoded
+
+
+def decoded_strips(manifold: Manifold, encode: Encode, decode: Decode, paths: np.ndarray) -> dict:
+    """Example strips for figures: rendered geodesic and decoded latent-linear images."""
+    rendered, decoded = _decoded_paths(manifold, encode, decode, paths)
+    return {"strip_rendered": rendered.astype(np.float32), "strip_decoded": decoded.astype(np.float32)}
 
 
 def _draw(rng: np.random.Generator, points: np.ndarray, n: int) -> np.ndarray:
@@ -76,8 +158,10 @@ def _draw(rng: np.random.Generator, points: np.ndarray, n: int) -> np.ndarray:
     return points[rng.choice(points.shape[0], size=n, replace=points.shape[0] < n)]
 
 
-def latent_dataset(manifold: Manifold, latent: np.ndarray, test: xr.Dataset, encode: Encode) -> xr.Dataset:
-    """The latent store: test latents beside their points, plus mapped grid lines for figures."""
+def latent_dataset(
+    manifold: Manifold, latent: np.ndarray, test: xr.Dataset, encode: Encode, strips: dict | None = None
+) -> xr.Dataset:
+    """The latent store: test latents beside their points, mapped grid lines and example strips for figures."""
     lines = manifold.grid_lines()
     n_points = lines[0].shape[0]
     grid = encode(manifold.render(np.concatenate(lines))).reshape(len(lines), n_points, -1)
@@ -94,4 +178,6 @@ def latent_dataset(manifold: Manifold, latent: np.ndarray, test: xr.Dataset, enc
     )
     if "chart" in test:
         ds["chart"] = test["chart"]
+    for name, images in (strips or {}).items():
+        ds[name] = (("strip", "strip_point", "height", "width", "channel"), images)
     return ds

@@ -128,3 +128,93 @@ def gamma_limit_figure(bias: pd.DataFrame, noise: pd.DataFrame) -> plt.Figure:
     fig.suptitle(f"Γ-limit check: sampled loss (N = {int(bias['n'].iloc[0]):,} pairs) vs the continuum functional F")
     fig.tight_layout()
     return fig
+
+
+def _view(latent: xr.Dataset, dim: int):
+    z = latent["latent"].values.astype(np.float64)
+    centre, basis = principal_axes(z, dim)
+    return _project(z, centre, basis), [
+        _project(line.astype(np.float64), centre, basis) for line in latent["grid_line"].values
+    ]
+
+
+def embeddings_figure(latents: dict[str, xr.Dataset], title: str) -> plt.Figure:
+    """All methods' test embeddings side by side (top principal axes), coloured, with mapped grid lines."""
+    n = len(latents)
+    dim = min(3, min(ds.sizes["latent_dim"] for ds in latents.values()))
+    fig = plt.figure(figsize=(3.6 * n, 3.8))
+    for i, (method, ds) in enumerate(latents.items()):
+        ax = fig.add_subplot(1, n, i + 1, projection="3d" if dim == 3 else None)
+        z, lines = _view(ds, dim)
+        ax.scatter(*z.T[:dim], c=ds["colour"].values[:, 0], s=3, cmap="viridis", alpha=0.6)
+        for line in lines:
+            ax.plot(*line.T[:dim], color="black", lw=0.6)
+        if dim == 2:
+            ax.set_aspect("equal")
+        ax.set_title(method, fontsize=10)
+    fig.suptitle(f"{title}: embeddings of the test points (colour: {ds.attrs.get('colour_labels', ['x'])[0]})")
+    fig.tight_layout()
+    return fig
+
+
+def strips_figure(latents: dict[str, xr.Dataset], title: str, example: int = 0) -> plt.Figure:
+    """Decoded latent-linear paths of each method with a decoder, under the rendered geodesic."""
+    with_strips = {m: ds for m, ds in latents.items() if "strip_decoded" in ds}
+    if not with_strips:
+        fig, ax = plt.subplots(figsize=(6, 1))
+        ax.text(0.5, 0.5, "no method with a decoder", ha="center", va="center")
+        ax.axis("off")
+        return fig
+    rendered = next(iter(with_strips.values()))["strip_rendered"].values[example]
+    rows = [("geodesic (rendered)", rendered)] + [
+        (m, ds["strip_decoded"].values[example]) for m, ds in with_strips.items()
+    ]
+    n_t = rendered.shape[0]
+    fig, axes = plt.subplots(len(rows), n_t, figsize=(1.1 * n_t, 1.2 * len(rows)), squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for t in range(n_t):
+            axes[r, t].imshow(images[t, :, :, 0], cmap="gray", vmin=0, vmax=1)
+            axes[r, t].set_xticks([])
+            axes[r, t].set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(f"{title}: decoded latent-linear interpolation vs the rendered geodesic (channel 0)")
+    fig.tight_layout()
+    return fig
+
+
+def interpolation_comparison_figure(metrics: dict[str, dict], title: str) -> plt.Figure:
+    """Interpolation error against pair distance, one line per method."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for method, m in metrics.items():
+        entries = sorted(m["interpolation_error"].values(), key=lambda e: e["distance"])
+        ax.loglog([e["distance"] for e in entries], [e["mean"] for e in entries], "o-", label=method)
+    ax.set_xlabel("geodesic distance of the pair")
+    ax.set_ylabel("mean interpolation error")
+    ax.set_title(f"{title}: latent-linear vs geodesic")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+BAR_METRICS = (
+    ("scale_free_mean_abs_ratio_error", "scale-free mean |s−1|", True),
+    ("interpolation_error_4", "interpolation error at 4δ", True),
+    ("scale_free_rms_sqrt_bending", "scale-free RMS √b", True),
+    ("trustworthiness", "trustworthiness (k=10)", False),
+)
+
+
+def bars_figure(rows: pd.DataFrame, title: str) -> plt.Figure:
+    """Headline metrics per method (mean over seeds, std as error bars)."""
+    fig, axes = plt.subplots(1, len(BAR_METRICS), figsize=(4 * len(BAR_METRICS), 3.6))
+    grouped = rows.groupby("method", sort=False)
+    for ax, (column, label, log_scale) in zip(axes, BAR_METRICS, strict=True):
+        mean, std = grouped[column].mean(), grouped[column].std(ddof=1).fillna(0.0)
+        ax.bar(range(len(mean)), mean.values, yerr=std.values, color="tab:blue", alpha=0.8)
+        ax.set_xticks(range(len(mean)), mean.index, rotation=45, ha="right", fontsize=8)
+        if log_scale:
+            ax.set_yscale("log")
+        ax.set_title(label, fontsize=10)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -6,6 +6,8 @@ reflections and translations), like the loss itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 TINY = 1e-30
@@ -80,3 +82,45 @@ def procrustes_error(latent: np.ndarray, chart: np.ndarray, diameter: float) -> 
     u, _, vt = np.linalg.svd(a.T @ b)
     residual = a @ (u @ vt) - b
     return float(np.sqrt(np.mean(np.sum(residual**2, axis=1))) / diameter)
+
+
+def neighbourhood_preservation(
+    distances_high: Callable[[np.ndarray], np.ndarray],
+    distances_low: Callable[[np.ndarray], np.ndarray],
+    n: int,
+    k: int = 10,
+    block: int = 256,
+) -> dict[str, float]:
+    """Trustworthiness and continuity (Venna & Kaski) of an embedding of n points, with k neighbours.
+
+    ``distances_high(rows)`` and ``distances_low(rows)`` give the distances from
+    the points ``rows`` to all n points, (len(rows), n), in the original and the
+    embedded space. Rows are processed in blocks, so memory is O(block · n),
+    never n × n. Both scores are 1 for a perfect embedding; a fold scores low.
+    """
+    if not 0 < k < n / 2:
+        raise ValueError(f"k = {k} must satisfy 0 < k < n/2 (n = {n})")
+    penalty = {"trustworthiness": 0.0, "continuity": 0.0}
+    for start in range(0, n, block):
+        rows = np.arange(start, min(start + block, n))
+        ranks, neighbours = {}, {}
+        for space, dist in (("high", distances_high(rows)), ("low", distances_low(rows))):
+            dist = np.array(dist, np.float64)
+            dist[np.arange(len(rows)), rows] = -np.inf  # each point is its own rank-0 neighbour
+            order = np.argsort(dist, axis=1, kind="stable")
+            rank = np.empty_like(order)
+            np.put_along_axis(rank, order, np.arange(n)[None, :], axis=1)
+            ranks[space], neighbours[space] = rank, order[:, 1 : k + 1]
+        for name, (other, mine) in {"trustworthiness": ("high", "low"), "continuity": ("low", "high")}.items():
+            r = np.take_along_axis(ranks[other], neighbours[mine], axis=1)  # ranks of my neighbours over there
+            penalty[name] += float(np.sum(np.clip(r - k, 0, None)))
+    scale = 2.0 / (n * k * (2 * n - 3 * k - 1))
+    return {name: 1.0 - scale * p for name, p in penalty.items()}
+
+
+def relative_image_error(images: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Per item, |images − reference| / |reference| over all remaining axes (e.g. a whole path of images)."""
+    diff = (np.asarray(images, np.float64) - reference).reshape(len(reference), -1)
+    return np.linalg.norm(diff, axis=1) / np.maximum(
+        np.linalg.norm(reference.reshape(len(reference), -1), axis=1), TINY
+    )

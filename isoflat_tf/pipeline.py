@@ -17,7 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from isoflat_tf import manifolds, stores
-from isoflat_tf.config import DatasetConfig, EvaluationConfig, GammaLimitConfig, PairsConfig, RunConfig, derive_seed
+from isoflat_tf.config import (
+    BaselineConfig,
+    DatasetConfig,
+    DecoderConfig,
+    EvaluationConfig,
+    GammaLimitConfig,
+    PairsConfig,
+    RunConfig,
+    derive_seed,
+)
 from isoflat_tf.files import write_text
 from isoflat_tf.sampling import sample_pairs
 
@@ -123,18 +132,38 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
 
 
 def keras_encode(encoder_path: str | os.PathLike, batch_size: int = 1024):
-    """Load an ``encoder.keras`` and return ``encode(images) -> latents`` (float64)."""
+    """Load an ``encoder.keras`` (or decoder) and return ``f(array) -> array`` (float64), batched."""
     import keras
 
-    encoder = keras.models.load_model(encoder_path)
+    model = keras.models.load_model(encoder_path)
 
-    def encode(images: np.ndarray) -> np.ndarray:
-        out = [
-            np.asarray(encoder(images[i : i + batch_size], training=False)) for i in range(0, len(images), batch_size)
-        ]
+    def apply(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float32)
+        out = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
         return np.concatenate(out).astype(np.float64)
 
-    return encode
+    return apply
+
+
+def train_decoder(
+    dataset: DatasetConfig,
+    run: RunConfig,
+    config: DecoderConfig,
+    encoder_path: str | os.PathLike,
+    train_path: str | os.PathLike,
+    out: str | os.PathLike,
+    threads: int | None,
+) -> None:
+    """Fit a decoder on the frozen encoder of ``run`` using the training images; save ``decoder.keras``."""
+    from isoflat_tf import training
+    from isoflat_tf.decoder import fit_decoder
+
+    training.configure_tensorflow(derive_seed(run.seed, run.name, "decoder"), threads, run.training.device)
+    images = stores.open_store(train_path, stores.DATASET)["image"].values
+    start = time.perf_counter()
+    decoder, mse = fit_decoder(keras_encode(encoder_path)(images), images, config, derive_seed(run.seed, "decoder"))
+    log.info("decoder of %s: MSE %.3g after %.1fs", run.name, mse, time.perf_counter() - start)
+    training.save_encoder(decoder, out)
 
 
 def evaluate(
@@ -146,29 +175,68 @@ def evaluate(
     latent_out: str | os.PathLike,
     metrics_out: str | os.PathLike,
     threads: int | None,
+    decoder_path: str | os.PathLike | None = None,
 ) -> dict:
-    """Evaluate a trained encoder on the test store and fresh test pairs; write latents and metrics."""
+    """Evaluate a trained encoder (and decoder) on the test store and fresh test pairs; write latents and metrics."""
     from isoflat_tf import training
-    from isoflat_tf.evaluation import evaluate as evaluate_embedding
 
     training.configure_tensorflow(derive_seed(run.seed, run.name, "evaluate"), threads, "auto")
+    decode = keras_encode(decoder_path) if decoder_path else None
+    labels = {"run": run.name, "method": run.method_label, "seed": run.seed}
+    return _evaluate(
+        dataset, run, config, keras_encode(encoder_path), decode, test_path, latent_out, metrics_out, labels
+    )
+
+
+def _evaluate(dataset, run, config, encode, decode, test_path, latent_out, metrics_out, labels: dict) -> dict:
+    from isoflat_tf.evaluation import evaluate as evaluate_embedding
+
     m = dataset_manifold(dataset)
     test = stores.open_store(test_path, stores.DATASET)
     start = time.perf_counter()
     result, latent = evaluate_embedding(
         m,
-        keras_encode(encoder_path),
+        encode,
         test,
         run.pairs.delta,
         run.pairs.min_distance_fraction,
         config,
-        seed=derive_seed(run.seed, dataset.name, "evaluation"),
+        seed=derive_seed(labels["seed"], dataset.name, "evaluation"),
+        decode=decode,
     )
-    result = {"run": run.name, "dataset": dataset.name, **result}
-    log.info("evaluated %s in %.1fs: %s", run.name, time.perf_counter() - start, json.dumps(result))
+    result = {**labels, "dataset": dataset.name, **result}
+    log.info("evaluated %s in %.1fs: %s", labels["method"], time.perf_counter() - start, json.dumps(result))
     stores.write_store(latent, latent_out, stores.LATENT)
     write_json(result, metrics_out)
     return result
+
+
+def baseline(
+    dataset: DatasetConfig,
+    run: RunConfig,
+    config: BaselineConfig,
+    evaluation: EvaluationConfig,
+    method: str,
+    seed: int,
+    train_path: str | os.PathLike,
+    test_path: str | os.PathLike,
+    latent_out: str | os.PathLike,
+    metrics_out: str | os.PathLike,
+    threads: int | None,
+) -> dict:
+    """Fit a baseline on the training images and score it with the same evaluation as ``run``."""
+    from isoflat_tf import training
+    from isoflat_tf.baselines import fit_baseline
+
+    training.configure_tensorflow(derive_seed(seed, dataset.name, method), threads, "auto")
+    images = stores.open_store(train_path, stores.DATASET)["image"].values
+    start = time.perf_counter()
+    embedding = fit_baseline(method, images, run.encoder, config, derive_seed(seed, dataset.name, method, "fit"))
+    log.info("fitted %s on %d images of %s in %.1fs", method, len(images), dataset.name, time.perf_counter() - start)
+    labels = {"run": f"{dataset.name}/{method}", "method": method, "seed": seed}
+    return _evaluate(
+        dataset, run, evaluation, embedding.encode, embedding.decode, test_path, latent_out, metrics_out, labels
+    )
 
 
 def write_json(obj: dict, path: str | os.PathLike) -> None:
@@ -218,3 +286,31 @@ def gamma_limit(config: GammaLimitConfig, table_out, figure_out) -> None:
     write_text(table.to_csv(index=False), table_out)
     fig.save(fig.gamma_limit_figure(bias, noise), figure_out)
     log.info("Γ-limit check took %.1fs", time.perf_counter() - start)
+
+
+def summary(metrics_files: list[str], table_out, markdown_out) -> None:
+    """Gather every run's and baseline's metrics into the summary table and its Markdown version."""
+    from isoflat_tf.summary import markdown_table, summary_rows
+
+    rows = summary_rows(metrics_files)
+    write_text(rows.to_csv(index=False), table_out)
+    write_text(markdown_table(rows), markdown_out)
+    log.info("summary of %d evaluations written to %s", len(rows), table_out)
+
+
+def comparison_figures(dataset_name: str, latent_paths: dict, metrics_paths: dict, all_metrics: list[str], out) -> None:
+    """Figures comparing methods on one dataset (one seed each; bars over all seeds).
+
+    ``latent_paths`` and ``metrics_paths`` map a method's label to its stores;
+    ``out`` has embeddings, strips, interpolation and bars.
+    """
+    from isoflat_tf import figures as fig
+    from isoflat_tf.summary import summary_rows
+
+    latents = {m: stores.open_store(p, stores.LATENT) for m, p in latent_paths.items()}
+    metrics = {m: json.loads(Path(p).read_text()) for m, p in metrics_paths.items()}
+    fig.save(fig.embeddings_figure(latents, dataset_name), out["embeddings"])
+    fig.save(fig.strips_figure(latents, dataset_name), out["strips"])
+    fig.save(fig.interpolation_comparison_figure(metrics, dataset_name), out["interpolation"])
+    fig.save(fig.bars_figure(summary_rows(all_metrics), dataset_name), out["bars"])
+    log.info("wrote comparison figures of %s", dataset_name)

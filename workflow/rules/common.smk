@@ -39,6 +39,57 @@ def pairs_path(run):
     return f"{RESULTS}/pairs/{run.dataset}/{run.sampling}.zarr"
 
 
+def dataset_runs(dataset):
+    """The runs trained on a dataset, in config order."""
+    return [run for run in EXPERIMENT.runs.values() if run.dataset == dataset]
+
+
+def reference_run(dataset):
+    """The first run on a dataset: baselines take its latent dimension, encoder and δ."""
+    runs = dataset_runs(dataset)
+    if not runs:
+        raise ValueError(f"dataset {dataset!r} has no run")
+    return runs[0]
+
+
+def dataset_seeds(dataset):
+    return sorted({run.seed for run in dataset_runs(dataset)})
+
+
+def baseline_dir(dataset, method, seed):
+    return f"{RESULTS}/baselines/{dataset}/{method}/seed{seed}"
+
+
+def evaluations(dataset):
+    """(label, run or None, seed, latent path, metrics path) of every run and baseline on a dataset."""
+    out = []
+    for run in dataset_runs(dataset):
+        label = run.method_label
+        run_dir = f"{RESULTS}/runs/{run.name}"
+        out.append((label, run, run.seed, f"{run_dir}/latent.zarr", f"{run_dir}/metrics.json"))
+    for method in EXPERIMENT.baselines.methods:
+        for seed in dataset_seeds(dataset):
+            d = baseline_dir(dataset, method, seed)
+            out.append((method, None, seed, f"{d}/latent.zarr", f"{d}/metrics.json"))
+    return out
+
+
+def first_seed_of_each_method(dataset):
+    """Label -> (latent, metrics) for the figures: each method once, at its first seed."""
+    chosen = {}
+    for label, _, _, latent, metrics in evaluations(dataset):
+        chosen.setdefault(label, (latent, metrics))  # runs differing only in seed share a label
+    return chosen
+
+
+def datasets_with_runs():
+    return [name for name in EXPERIMENT.datasets if dataset_runs(name)]
+
+
+def all_metrics():
+    return [metrics for name in datasets_with_runs() for *_, metrics in evaluations(name)]
+
+
 def all_outputs():
     # Training point sets are not consumed yet (baselines and the decoder will
     # fit on them) but belong to every experiment's data.
@@ -47,7 +98,13 @@ def all_outputs():
     for name in EXPERIMENT.runs:
         outputs += [f"{RESULTS}/runs/{name}/metrics.json"]
         outputs += [f"{RESULTS}/figures/{name}/{fig}.png" for fig in ("embedding", "training", "interpolation")]
+    outputs += [f"{RESULTS}/summary.csv", f"{RESULTS}/summary.md"]
+    for name in datasets_with_runs():
+        outputs += [f"{RESULTS}/figures/{name}/comparison_{fig}.png" for fig in COMPARISON_FIGURES]
     return outputs
+
+
+COMPARISON_FIGURES = ("embeddings", "strips", "interpolation", "bars")
 
 
 def sampling_run(wildcards):

@@ -5,6 +5,7 @@ rule evaluate:
     """Distortion, bending, interpolation and Procrustes metrics on test data."""
     input:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
+        decoder=f"{RESULTS}/runs/{{run}}/decoder.keras",
         test=lambda w: f"{RESULTS}/data/{run_config(w).dataset}/test.zarr",
         code=lambda w: manifold_modules(run_config(w).dataset)
         + package_modules("evaluation.py", "metrics.py", "sampling.py", "stores.py"),
@@ -37,9 +38,24 @@ rule figures:
         metrics=f"{RESULTS}/runs/{{run}}/metrics.json",
         code=package_modules("figures.py"),
     output:
-        embedding=f"{RESULTS}/figures/{{run}}/embedding.png",
-        training=f"{RESULTS}/figures/{{run}}/training.png",
-        interpolation=f"{RESULTS}/figures/{{run}}/interpolation.png",
+        embedding=report(
+            f"{RESULTS}/figures/{{run}}/embedding.png",
+            caption="../report/run_embedding.rst",
+            category="Runs",
+            subcategory="{run}",
+        ),
+        training=report(
+            f"{RESULTS}/figures/{{run}}/training.png",
+            caption="../report/run_training.rst",
+            category="Runs",
+            subcategory="{run}",
+        ),
+        interpolation=report(
+            f"{RESULTS}/figures/{{run}}/interpolation.png",
+            caption="../report/run_interpolation.rst",
+            category="Runs",
+            subcategory="{run}",
+        ),
     log:
         f"{RESULTS}/logs/figures/{{run}}.log",
     benchmark:

@@ -15,7 +15,9 @@ rule gamma_limit:
         ),
     output:
         table=f"{RESULTS}/theory/gamma_limit.csv",
-        figure=f"{RESULTS}/figures/theory/gamma_limit.png",
+        figure=report(
+            f"{RESULTS}/figures/theory/gamma_limit.png", caption="../report/gamma_limit.rst", category="Theory"
+        ),
     params:
         gamma_limit=to_params(EXPERIMENT.gamma_limit),
     log:

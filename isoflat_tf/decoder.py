@@ -1,0 +1,57 @@
+"""A decoder fitted on a frozen encoder (reconstruction loss), giving a full autoencoder.
+
+Latents of the training images are computed once; the decoder then learns
+latent → image by mean squared error, so the encoder cannot change.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from isoflat_tf.config import DecoderConfig
+
+log = logging.getLogger(__name__)
+
+
+def build_decoder(latent_dim: int, image_shape: tuple[int, int, int], config: DecoderConfig):
+    """latent → image: dense layers, reshape to a coarse grid, stride-2 transposed convs, sigmoid output."""
+    import keras
+
+    height, width, channels = image_shape
+    scale = 2 ** (len(config.conv_filters) + 1)
+    h0, w0 = math.ceil(height / scale), math.ceil(width / scale)  # upsampled past the size, then cropped
+    inputs = keras.Input(shape=(latent_dim,), name="latent")
+    h = inputs
+    for i, units in enumerate(config.dense_units):
+        h = keras.layers.Dense(units, activation=config.activation, name=f"dense{i}")(h)
+    first = config.conv_filters[0] if config.conv_filters else channels
+    h = keras.layers.Dense(h0 * w0 * first, activation=config.activation, name="to_grid")(h)
+    h = keras.layers.Reshape((h0, w0, first))(h)
+    for i, filters in enumerate(config.conv_filters):
+        h = keras.layers.Conv2DTranspose(
+            filters, 3, strides=2, padding="same", activation=config.activation, name=f"up{i}"
+        )(h)
+    h = keras.layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="sigmoid", name="up_out")(h)
+    crop = ((0, h0 * scale - height), (0, w0 * scale - width))
+    outputs = keras.layers.Cropping2D(crop, dtype="float32", name="image")(h)
+    return keras.Model(inputs, outputs, name="decoder")
+
+
+def fit_decoder(latents: np.ndarray, images: np.ndarray, config: DecoderConfig, seed: int):
+    """Fit a decoder from fixed latents to images; returns (decoder, final training MSE)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    decoder = build_decoder(latents.shape[1], images.shape[1:], config)
+    steps = math.ceil(len(latents) / config.batch_size) * config.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.01)
+    decoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    history = decoder.fit(
+        latents.astype(np.float32), images, batch_size=config.batch_size, epochs=config.epochs, verbose=0, shuffle=True
+    )
+    mse = float(history.history["loss"][-1])
+    log.info("decoder fitted: %d epochs, final MSE %.3g", config.epochs, mse)
+    return decoder, mse
