@@ -46,6 +46,8 @@ def all_outputs():
     for name in EXPERIMENT.runs:
         outputs += [f"{RESULTS}/runs/{name}/metrics.json"]
         outputs += [f"{RESULTS}/figures/{name}/{fig}.png" for fig in ("embedding", "training", "interpolation")]
+    for sweep in EXPERIMENT.sweeps:
+        outputs += [f"{RESULTS}/sweeps/{sweep}/{name}" for name in ("runs.csv", "summary.csv", "metrics.png")]
     return outputs
 
 
