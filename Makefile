@@ -1,6 +1,7 @@
 # Set-up and the two everyday commands (see README.md):
 #   make run    # create .venv when missing, run the default workflow end to end
 #   make test   # create .venv when missing, run the test suite
+#   make test-slurm  # the SLURM profile on a one-node SLURM cluster (root; installs Debian's slurm)
 # GPU machines: make run TF=gpu   (installs tensorflow[and-cuda] instead of tensorflow-cpu)
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed-$(TF)
 CORES ?= all
 
-.PHONY: run test lint clean-results
+.PHONY: run test test-slurm lint clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
+
+test-slurm: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -m slurm -rs --durations=5 tests/test_slurm.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,9 @@
 # isoflat: isometric, extrinsically flat manifold embeddings.
 #   snakemake --cores all                 # the default experiment (config/config.yaml)
 #   snakemake --cores all --configfile config/experiments/tiny.yaml
-# Stages: synthesize -> sample_pairs -> train -> evaluate -> figures (see README.md).
+#   snakemake --profile profiles/slurm      # the same on a SLURM cluster (README: Running on a cluster)
+# Stages: synthesize -> sample_pairs -> train -> evaluate -> figures, and
+# aggregate for sweeps (see README.md).
 
 from snakemake.utils import min_version
 
@@ -28,6 +30,7 @@ wildcard_constraints:
     split="train|test",
     method="[a-z0-9_]+",
     seed="[0-9]+",
+    sweep="[A-Za-z0-9_.-]+",
 
 
 include: "workflow/rules/data.smk"
@@ -35,6 +38,15 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+# Light jobs that read small files: on a cluster they run beside the scheduler
+# instead of waiting in the queue.
+localrules:
+    all,
+    aggregate,
+    summary,
 
 
 rule all:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import typing
 import zlib
 from pathlib import Path
@@ -230,8 +231,21 @@ class RunConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class SweepConfig:
+    """A grid of runs: every combination of its datasets, W, λ, δ and seeds.
+
+    Attributes:
+      name: the sweep's name, the prefix of its runs' names.
+      runs: names of its runs (also in ``ExperimentConfig.runs``), in grid order.
+    """
+
+    name: str
+    runs: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
-    """The whole resolved experiment."""
+    """The whole resolved experiment; ``runs`` includes the runs of every sweep."""
 
     seed: int
     datasets: dict[str, DatasetConfig]
@@ -241,6 +255,7 @@ class ExperimentConfig:
     baselines: BaselineConfig
     gamma_limit: GammaLimitConfig
     resources: ResourcesConfig
+    sweeps: dict[str, SweepConfig] = dataclasses.field(default_factory=dict)
 
 
 def to_params(obj) -> dict:
@@ -332,6 +347,63 @@ def _tuples(d: dict) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
 
+# Sweep axes: the sweep's list key and where each value goes in a run's settings.
+SWEEP_AXES = {
+    "distortion": ("loss", "distortion"),
+    "bending_weight": ("loss", "bending_weight"),
+    "delta": ("pairs", "delta"),
+}
+
+
+def sweep_run_name(sweep: str, dataset: str, distortion: str, bending_weight: float, delta: float, seed: int) -> str:
+    """A readable run name that holds every axis value, so that adding a value to a sweep
+    adds runs without renaming (and so rerunning) the existing ones."""
+    return f"{sweep}-{dataset}-{distortion}-lam{bending_weight:g}-delta{delta:g}-seed{seed}"
+
+
+def expand_sweep(name: str, sweep: dict, run_defaults: dict, seed: int) -> dict[str, dict]:
+    """The runs of one sweep, as run entries like those of ``runs`` (name -> settings).
+
+    An axis the sweep does not list takes its single value from the sweep's
+    ``settings``, else ``run_defaults``, else the dataclass default.
+    """
+    base = _merge(run_defaults, sweep.get("settings", {}))
+    defaults = {
+        "distortion": LossConfig.distortion,
+        "bending_weight": LossConfig.bending_weight,
+        "delta": PairsConfig.delta,
+    }
+    axes = {
+        key: sweep.get(key, [base.get(section, {}).get(field, defaults[key])])
+        for key, (section, field) in SWEEP_AXES.items()
+    }
+    runs = {}
+    grid = itertools.product(sweep["datasets"], axes["distortion"], axes["bending_weight"], axes["delta"])
+    for (dataset, distortion, lam, delta), run_seed in itertools.product(grid, sweep.get("seeds", [seed])):
+        run = _merge(
+            sweep.get("settings", {}),
+            {"dataset": dataset, "seed": run_seed, "loss": {"distortion": distortion, "bending_weight": lam}},
+        )
+        run = _merge(run, {"pairs": {"delta": delta}})
+        runs[sweep_run_name(name, dataset, distortion, lam, delta, run_seed)] = run
+    return runs
+
+
+def _sweep_problems(name: str, sweep: dict, datasets: dict) -> list[str]:
+    """What a sweep gets wrong beyond the schema: unknown datasets, a dataset or seed in its settings."""
+    problems = [
+        f"sweeps.{name}.settings.{key}: list {key}s in sweeps.{name}.{key}s instead"
+        for key in ("dataset", "seed")
+        if key in sweep.get("settings", {})
+    ]
+    unknown = [d for d in sweep["datasets"] if d not in datasets]
+    if unknown:
+        problems.append(
+            f"sweeps.{name}.datasets lists {', '.join(map(repr, unknown))}; allowed values: {', '.join(datasets)}"
+        )
+    return problems
+
+
 def load_config(raw: dict[str, Any]) -> ExperimentConfig:
     """Validate a raw config dict and resolve it into an ``ExperimentConfig``.
 
@@ -349,11 +421,27 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
         datasets[name] = DatasetConfig(name=name, **d)
 
     seed = raw.get("seed", 0)
+    if not raw.get("runs") and not raw.get("sweeps"):
+        raise ConfigError("invalid config:\n  <top level>: 'runs' is a required property (or 'sweeps', or both)")
+    entries = [(f"runs.{name}", name, run) for name, run in raw.get("runs", {}).items()]
+    sweeps = {}
+    for sweep_name, sweep in raw.get("sweeps", {}).items():
+        problems += _sweep_problems(sweep_name, sweep, raw["datasets"])
+        expanded = expand_sweep(sweep_name, sweep, raw.get("run_defaults", {}), seed)
+        sweeps[sweep_name] = SweepConfig(name=sweep_name, runs=tuple(expanded))
+        entries += [
+            (f"sweeps.{sweep_name} (run {name})", name, run)
+            for name, run in expanded.items()
+            if run["dataset"] in raw["datasets"]  # unknown ones are reported once, above
+        ]
     runs = {}
-    for name, overrides in raw["runs"].items():
+    for where, name, overrides in entries:
+        if name in runs:
+            problems.append(f"{where}: a run named {name!r} is defined twice; rename the run or the sweep")
+            continue
         r = _merge(raw.get("run_defaults", {}), overrides)
         if r["dataset"] not in raw["datasets"]:
-            problems.append(f"runs.{name}.dataset is {r['dataset']!r}; allowed values: {', '.join(raw['datasets'])}")
+            problems.append(f"{where}.dataset is {r['dataset']!r}; allowed values: {', '.join(raw['datasets'])}")
             continue
         run = RunConfig(
             name=name,
@@ -368,12 +456,12 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
             m = manifolds.manifold_class(datasets[run.dataset].manifold)
             if run.encoder.latent_dim < m.dim:
                 problems.append(
-                    f"runs.{name}.encoder.latent_dim is {run.encoder.latent_dim}; it must be ≥ {m.dim}, "
+                    f"{where}.encoder.latent_dim is {run.encoder.latent_dim}; it must be ≥ {m.dim}, "
                     f"the dimension of manifold {m.name!r}"
                 )
         if run.training.final_learning_rate > run.training.learning_rate:
             problems.append(
-                f"runs.{name}.training.final_learning_rate ({run.training.final_learning_rate:g}) must be ≤ "
+                f"{where}.training.final_learning_rate ({run.training.final_learning_rate:g}) must be ≤ "
                 f"learning_rate ({run.training.learning_rate:g})"
             )
         runs[name] = run
@@ -388,6 +476,7 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
         baselines=BaselineConfig(**_tuples(raw.get("baselines", {}))),
         gamma_limit=GammaLimitConfig(**_tuples(raw.get("gamma_limit", {}))),
         resources=ResourcesConfig(**raw.get("resources", {})),
+        sweeps=sweeps,
     )
 
 

@@ -17,10 +17,16 @@ TINY_CONFIG = ROOT / "config" / "experiments" / "tiny.yaml"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real ``snakemake`` on the repository's Snakefile in ``workdir``."""
-    cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(workdir), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+def run_snakemake(workdir: Path, *args: str, check: bool = True, repo: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run the real ``snakemake`` on the repository's Snakefile in ``workdir``.
+
+    ``repo``: another copy of the repository to run instead; its ``isoflat_tf`` is imported.
+    """
+    cmd = [str(SNAKEMAKE), "-s", str(repo / "Snakefile"), "-d", str(workdir), *args]
+    env = None
+    if repo != ROOT:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=repo, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc

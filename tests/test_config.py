@@ -89,3 +89,89 @@ def test_snakemake_stops_before_any_job_on_a_bad_config(tmp_path, raw):
     assert "runs.square.pairs.delta is -1; it must be > 0" in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists()
     shutil.rmtree(tmp_path / ".snakemake", ignore_errors=True)
+
+
+def with_sweep(raw, **sweep):
+    cfg = copy.deepcopy(raw)
+    cfg["sweeps"] = {"grid": sweep}
+    return cfg
+
+
+def test_sweep_expands_into_named_runs(raw):
+    cfg = load_config(with_sweep(raw, datasets=["square", "sphere"], bending_weight=[0.1, 1], seeds=[0, 3]))
+    names = cfg.sweeps["grid"].runs
+    assert len(names) == 8 and set(names) <= set(cfg.runs)
+    assert "grid-sphere-quadratic-lam0.1-delta0.05-seed3" in names
+    run = cfg.runs["grid-sphere-quadratic-lam0.1-delta0.05-seed3"]
+    assert (run.dataset, run.seed, run.loss.bending_weight, run.pairs.delta) == ("sphere", 3, 0.1, 0.05)
+    assert run.encoder.conv_filters == (8, 8)  # run_defaults still apply
+    assert {"square", "sphere"} <= set(cfg.runs)  # beside the explicit runs
+
+
+def test_sweep_axes_and_settings(raw):
+    sweep = {"datasets": ["sphere"], "delta": [0.05, 0.2], "distortion": ["linear", "elastic"]}
+    sweep["settings"] = {"loss": {"bending_weight": 0.3}, "encoder": {"latent_dim": 3}, "training": {"epochs": 2}}
+    cfg = load_config(with_sweep(raw, **sweep))
+    runs = [cfg.runs[name] for name in cfg.sweeps["grid"].runs]
+    assert sorted((r.loss.distortion, r.pairs.delta) for r in runs) == [
+        ("elastic", 0.05),
+        ("elastic", 0.2),
+        ("linear", 0.05),
+        ("linear", 0.2),
+    ]
+    assert {(r.loss.bending_weight, r.encoder.latent_dim, r.training.epochs, r.seed) for r in runs} == {(0.3, 3, 2, 0)}
+    assert runs[0].name == "grid-sphere-linear-lam0.3-delta0.05-seed0"
+
+
+def test_adding_a_value_keeps_existing_run_names(raw):
+    before = load_config(with_sweep(raw, datasets=["square"], bending_weight=[1.0])).sweeps["grid"].runs
+    after = load_config(with_sweep(raw, datasets=["square"], bending_weight=[1.0, 3.0], seeds=[0, 1])).sweeps["grid"]
+    assert set(before) < set(after.runs)
+
+
+def test_sweep_without_explicit_runs(raw):
+    del raw["runs"]
+    cfg = load_config(with_sweep(raw, datasets=["square"]))
+    assert list(cfg.runs) == ["grid-square-quadratic-lam1-delta0.05-seed0"]
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ({"datasets": ["torus"]}, r"sweeps\.grid\.datasets lists 'torus'; allowed values: square, sphere"),
+        ({"datasets": ["square"], "bending_weight": [1, 1.0]}, r"sweeps\.grid\.bending_weight: .*non-unique"),
+        ({"datasets": ["square"], "delta": [0.1, -1]}, r"sweeps\.grid\.delta\.1 is -1; it must be > 0"),
+        ({"datasets": ["square"], "distortion": ["cubic"]}, r"sweeps\.grid\.distortion\.0 is 'cubic'; allowed"),
+        ({"datasets": ["square"], "lambda": [1]}, r"unknown key 'lambda' in sweeps\.grid; allowed keys: "),
+        ({"datasets": ["square"], "settings": {"seed": 1}}, r"sweeps\.grid\.settings\.seed: list seeds in"),
+        ({"datasets": []}, r"sweeps\.grid\.datasets: \[\] should be non-empty"),
+        ({"seeds": [0]}, r"sweeps\.grid: 'datasets' is a required property"),
+    ],
+)
+def test_sweep_errors_name_the_key(raw, sweep, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(with_sweep(raw, **sweep))
+
+
+def test_sweep_run_clashing_with_a_run_is_an_error(raw):
+    raw["runs"]["grid-square-quadratic-lam1-delta0.05-seed0"] = {"dataset": "square"}
+    with pytest.raises(ConfigError, match=r"a run named 'grid-square-quadratic-lam1-delta0\.05-seed0' is defined"):
+        load_config(with_sweep(raw, datasets=["square"]))
+
+
+def test_runs_or_sweeps_required(raw):
+    del raw["runs"]
+    with pytest.raises(ConfigError, match="'runs' is a required property \\(or 'sweeps'"):
+        load_config(raw)
+
+
+def test_tiny_sweep_adds_to_the_tiny_runs_unchanged(raw):
+    """tiny-sweep.yaml on top of tiny.yaml (as the SLURM test runs them) changes no tiny run."""
+    from snakemake.utils import update_config  # how Snakemake merges several --configfile
+
+    both = copy.deepcopy(raw)
+    update_config(both, yaml.safe_load((ROOT / "config" / "experiments" / "tiny-sweep.yaml").read_text()))
+    both = load_config(both)
+    tiny = load_config(raw)
+    assert all(both.runs[name] == run for name, run in tiny.runs.items())
+    assert both.datasets == tiny.datasets and len(both.sweeps["lam"].runs) == 4

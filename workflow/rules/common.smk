@@ -101,6 +101,8 @@ def all_outputs():
     outputs += [f"{RESULTS}/summary.csv", f"{RESULTS}/summary.md"]
     for name in datasets_with_runs():
         outputs += [f"{RESULTS}/figures/{name}/comparison_{fig}.png" for fig in COMPARISON_FIGURES]
+    for sweep in EXPERIMENT.sweeps:
+        outputs += [f"{RESULTS}/sweeps/{sweep}/{name}" for name in ("runs.csv", "summary.csv", "metrics.png")]
     return outputs
 
 

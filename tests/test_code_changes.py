@@ -1,0 +1,83 @@
+"""Stale-only reruns for code changes, with the real ``snakemake`` on the tiny config.
+
+Rules declare the ``isoflat_tf`` modules they use as inputs, so editing a
+module reruns exactly the jobs that depend on it. The tests edit files in a
+copy of the repository (never the real files), in which the tiny experiment
+has run to completion, and read the plan of a dry run; each edit is undone,
+content and modification time, before the next test.
+"""
+
+import contextlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, TINY_CONFIG, planned_jobs, run_snakemake
+
+pytestmark = pytest.mark.slow
+
+NOT_COPIED = shutil.ignore_patterns(
+    ".git", ".venv", "results", ".snakemake", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache"
+)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """A copy of the repository in which the tiny experiment has run (about 40 s on 2 cores)."""
+    copy = tmp_path_factory.mktemp("repo") / "isoflat"
+    shutil.copytree(ROOT, copy, ignore=NOT_COPIED)
+    run_snakemake(copy, "--cores", "2", "--configfile", str(TINY_CONFIG), repo=copy)
+    return copy
+
+
+@contextlib.contextmanager
+def edited(path: Path):
+    """Change a file's content (a comment at the end), then restore its bytes and modification time."""
+    original, stat = path.read_bytes(), path.stat()
+    path.write_bytes(original + b"\n# edited by tests/test_code_changes.py\n")
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def plan(repo: Path) -> tuple[dict[str, int], str]:
+    """Planned jobs per rule and the dry run's output."""
+    proc = run_snakemake(repo, "-n", "--cores", "1", "--configfile", str(TINY_CONFIG), repo=repo)
+    return planned_jobs(proc.stdout), proc.stdout
+
+
+def test_nothing_to_do_before_an_edit(repo):
+    assert plan(repo)[0] == {}
+
+
+def test_editing_the_loss_reruns_training_and_downstream_only(repo):
+    with edited(repo / "isoflat_tf" / "losses.py"):
+        jobs, _ = plan(repo)
+    assert jobs == {"train": 2, "evaluate": 2, "figures": 2, "all": 1}
+
+
+def test_editing_the_square_renderer_reruns_the_square_only(repo):
+    with edited(repo / "isoflat_tf" / "manifolds" / "square.py"):
+        jobs, output = plan(repo)
+    assert jobs == {"synthesize": 2, "sample_pairs": 1, "train": 1, "evaluate": 1, "figures": 1, "all": 1}
+    wildcards = set(re.findall(r"wildcards: (.*)", output))
+    assert wildcards and all("square" in w and "sphere" not in w for w in wildcards), wildcards
+
+
+def test_editing_the_figures_reruns_figures_only(repo):
+    with edited(repo / "isoflat_tf" / "figures.py"):
+        jobs, _ = plan(repo)
+    assert jobs == {"figures": 2, "all": 1}
+
+
+def test_editing_a_module_no_rule_uses_reruns_nothing(repo):
+    # The tiny experiment has no sweep, so no job reads the aggregation module.
+    with edited(repo / "isoflat_tf" / "aggregate.py"):
+        jobs, _ = plan(repo)
+    assert jobs == {}
+    assert plan(repo)[0] == {}  # and the restore leaves nothing to do
