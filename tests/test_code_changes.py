@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .conftest import ROOT, TINY_CONFIG, planned_jobs, run_snakemake
 
@@ -24,12 +25,19 @@ NOT_COPIED = shutil.ignore_patterns(
 )
 
 
+def config_path(repo: Path) -> Path:
+    return repo / "config" / "experiments" / "code-changes.yaml"
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    """A copy of the repository in which the tiny experiment has run (about 40 s on 2 cores)."""
+    """A copy of the repository in which the tiny experiment (PCA as the only baseline) has run."""
     copy = tmp_path_factory.mktemp("repo") / "isoflat"
     shutil.copytree(ROOT, copy, ignore=NOT_COPIED)
-    run_snakemake(copy, "--cores", "2", "--configfile", str(TINY_CONFIG), repo=copy)
+    raw = yaml.safe_load(TINY_CONFIG.read_text())
+    raw["baselines"]["methods"] = ["pca"]  # the fastest: the other baselines are run by test_workflow
+    config_path(copy).write_text(yaml.safe_dump(raw))
+    run_snakemake(copy, "--cores", "2", "--configfile", str(config_path(copy)), repo=copy)
     return copy
 
 
@@ -47,7 +55,7 @@ def edited(path: Path):
 
 def plan(repo: Path) -> tuple[dict[str, int], str]:
     """Planned jobs per rule and the dry run's output."""
-    proc = run_snakemake(repo, "-n", "--cores", "1", "--configfile", str(TINY_CONFIG), repo=repo)
+    proc = run_snakemake(repo, "-n", "--cores", "1", "--configfile", str(config_path(repo)), repo=repo)
     return planned_jobs(proc.stdout), proc.stdout
 
 
@@ -58,13 +66,34 @@ def test_nothing_to_do_before_an_edit(repo):
 def test_editing_the_loss_reruns_training_and_downstream_only(repo):
     with edited(repo / "isoflat_tf" / "losses.py"):
         jobs, _ = plan(repo)
-    assert jobs == {"train": 2, "evaluate": 2, "figures": 2, "all": 1}
+    assert jobs == {
+        "train": 2,
+        "train_decoder": 2,
+        "evaluate": 2,
+        "figures": 2,
+        "comparison_figures": 2,
+        "summary": 1,
+        "gamma_limit": 1,  # the Γ-limit check evaluates the loss functions too
+        "all": 1,
+    }
 
 
 def test_editing_the_square_renderer_reruns_the_square_only(repo):
     with edited(repo / "isoflat_tf" / "manifolds" / "square.py"):
         jobs, output = plan(repo)
-    assert jobs == {"synthesize": 2, "sample_pairs": 1, "train": 1, "evaluate": 1, "figures": 1, "all": 1}
+    assert jobs == {
+        "synthesize": 2,
+        "sample_pairs": 1,
+        "train": 1,
+        "train_decoder": 1,
+        "evaluate": 1,
+        "figures": 1,
+        "baseline": 1,
+        "comparison_figures": 1,
+        "summary": 1,
+        "gamma_limit": 1,  # it samples pairs on the square
+        "all": 1,
+    }
     wildcards = set(re.findall(r"wildcards: (.*)", output))
     assert wildcards and all("square" in w and "sphere" not in w for w in wildcards), wildcards
 
@@ -72,7 +101,7 @@ def test_editing_the_square_renderer_reruns_the_square_only(repo):
 def test_editing_the_figures_reruns_figures_only(repo):
     with edited(repo / "isoflat_tf" / "figures.py"):
         jobs, _ = plan(repo)
-    assert jobs == {"figures": 2, "all": 1}
+    assert jobs == {"figures": 2, "comparison_figures": 2, "gamma_limit": 1, "all": 1}
 
 
 def test_editing_a_module_no_rule_uses_reruns_nothing(repo):
