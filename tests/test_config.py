@@ -54,7 +54,7 @@ def set_key(raw, dotted, value):
             r"runs\.square\.loss\.distortion is 'cubic'; allowed values: quadratic",
         ),
         ("runs.square.loss.lambda", 1.0, r"unknown key 'lambda' in runs\.square\.loss; allowed keys: bending_weight"),
-        ("evaluations", {}, r"unknown key 'evaluations' in <top level>; allowed keys: datasets"),
+        ("evaluations", {}, r"unknown key 'evaluations' in <top level>; allowed keys: .*datasets"),
         (
             "datasets.square.manifold",
             "klein",

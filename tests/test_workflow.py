@@ -86,14 +86,34 @@ def test_second_run_does_nothing(workdir):
 def test_changing_lambda_reruns_only_that_runs_training_and_downstream(workdir, tmp_path):
     config = variant(tmp_path, "square", loss={"bending_weight": 0.5})
     proc = run_snakemake(workdir, "-n", "--cores", "1", "--configfile", str(config))
-    assert planned_jobs(proc.stdout) == {"train": 1, "evaluate": 1, "figures": 1, "all": 1}
-    assert "wildcards: run=square" in proc.stdout and "run=sphere" not in proc.stdout
+    assert planned_jobs(proc.stdout) == {
+        "train": 1,
+        "train_decoder": 1,
+        "evaluate": 1,
+        "figures": 1,
+        "comparison_figures": 1,
+        "summary": 1,
+        "all": 1,
+    }
+    assert "wildcards: run=square" in proc.stdout and "sphere" not in proc.stdout
 
 
 def test_changing_delta_reruns_pairs_and_downstream_not_synthesis(workdir, tmp_path):
     config = variant(tmp_path, "square", pairs={"delta": 0.04})
     proc = run_snakemake(workdir, "-n", "--cores", "1", "--configfile", str(config))
-    assert planned_jobs(proc.stdout) == {"sample_pairs": 1, "train": 1, "evaluate": 1, "figures": 1, "all": 1}
+    # Baselines are scored at the δ of the dataset's first run, so they follow it.
+    assert planned_jobs(proc.stdout) == {
+        "sample_pairs": 1,
+        "train": 1,
+        "train_decoder": 1,
+        "evaluate": 1,
+        "figures": 1,
+        "baseline": 4,
+        "comparison_figures": 1,
+        "summary": 1,
+        "all": 1,
+    }
+    assert "sphere" not in proc.stdout
 
 
 def test_tiny_run_is_deterministic(workdir, tmp_path):
