@@ -45,12 +45,21 @@ class DatasetConfig:
 
 @dataclasses.dataclass(frozen=True)
 class PairsConfig:
-    """Pair sampling (DESIGN §3); see ``isoflat_tf.sampling``."""
+    """Pair sampling (DESIGN §3); see ``isoflat_tf.sampling`` and ``isoflat_tf.geometry``.
+
+    Attributes:
+      strategy: ``ball``, ``sphere`` or ``knn``.
+      geometry: where d and z come from: ``intrinsic`` (closed form) or
+        ``image`` (discrete geodesics of the image metric).
+      neighbours: k of the ``knn`` strategy.
+    """
 
     strategy: str = "ball"
     delta: float = 0.05
     n_pairs: int = 20000
     min_distance_fraction: float = 0.25
+    geometry: str = "intrinsic"
+    neighbours: int = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,7 +153,12 @@ class RunConfig:
     def sampling(self) -> str:
         """A readable name of the pair set: runs sharing it share the pairs store."""
         p = self.pairs
-        return f"{p.strategy}-d{p.delta:g}-n{p.n_pairs}-r{p.min_distance_fraction:g}-s{self.seed}"
+        name = f"{p.strategy}-d{p.delta:g}-n{p.n_pairs}-r{p.min_distance_fraction:g}-s{self.seed}"
+        if p.strategy == "knn":
+            name += f"-k{p.neighbours}"
+        if p.geometry != "intrinsic":
+            name += f"-{p.geometry}"
+        return name
 
 
 @dataclasses.dataclass(frozen=True)

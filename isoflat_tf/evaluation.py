@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
+from isoflat_tf import geometry as geometries
 from isoflat_tf import metrics, stores
 from isoflat_tf.config import EvaluationConfig
 from isoflat_tf.manifolds import Manifold
@@ -27,23 +28,33 @@ def evaluate(
     min_distance_fraction: float,
     config: EvaluationConfig,
     seed: int,
+    geometry: str = "intrinsic",
 ) -> tuple[dict, xr.Dataset]:
     """Metrics on the test store's points and on fresh pairs drawn from them.
 
     Pairs start at the test points (x) with y drawn by the ``ball`` law at
     scale δ, using a generator seeded by ``seed``, so they never coincide
-    with the training pairs. Returns (metrics dict, latent dataset).
+    with the training pairs. Distances, midpoints and geodesic paths come
+    from the oracle of ``geometry`` (the one the encoder was trained with).
+    The Procrustes error compares with the intrinsic isometric chart, so it
+    is reported for the intrinsic geometry only. Returns (metrics dict, latent dataset).
     """
     rng = np.random.default_rng(seed)
+    oracle = geometries.oracle(manifold, geometry)
     points = test["point"].values
     latent = encode(test["image"].values)
-    result: dict = {"manifold": manifold.name, "delta": delta, "n_test_points": int(points.shape[0])}
+    result: dict = {
+        "manifold": manifold.name,
+        "geometry": geometry,
+        "delta": delta,
+        "n_test_points": int(points.shape[0]),
+    }
 
     inner = min_distance_fraction * delta
     x, y = pairs_at_radius(
         manifold, rng, _draw(rng, points, config.n_pairs), lambda k: manifold.ball_radius(rng, k, delta, inner)
     )
-    z, d = manifold.midpoint(x, y), manifold.distance(x, y)
+    d, z = oracle.distance_midpoint(x, y)
     phi = encode(manifold.render(np.concatenate([x, y, z])))
     phi_x, phi_y, phi_z = np.split(phi, 3)
     s = metrics.distortion_ratio(phi_x, phi_y, d)
@@ -55,7 +66,7 @@ def evaluate(
     interp = {}
     for k in config.distance_multiples:
         px, py = pairs_at_distance(manifold, rng, _draw(rng, points, config.n_paths), k * delta)
-        path = manifold.geodesic(px, py, t)  # (n, k, point_dim)
+        path = oracle.path(px, py, config.path_points)  # (n, k, point_dim)
         phi_path = encode(manifold.render(path.reshape(-1, path.shape[-1]))).reshape(len(px), len(t), -1)
         err = metrics.interpolation_error(phi_path, t)
         interp[f"{k:g}"] = {
@@ -66,7 +77,7 @@ def evaluate(
     result["interpolation_error"] = interp
 
     chart = test["chart"].values if "chart" in test else None
-    if chart is not None:
+    if chart is not None and geometry == "intrinsic":
         result["procrustes_error"] = metrics.procrustes_error(latent, chart, manifold.diameter)
     return result, latent_dataset(manifold, latent, test, encode)
 

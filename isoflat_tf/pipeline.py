@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isoflat_tf import manifolds, stores
+from isoflat_tf import geometry, manifolds, stores
 from isoflat_tf.config import DatasetConfig, EvaluationConfig, PairsConfig, RunConfig, derive_seed
 from isoflat_tf.sampling import sample_pairs
 
@@ -63,30 +63,45 @@ def synthesize(dataset: DatasetConfig, split: str, base_seed: int, out: str | os
     log.info("wrote %s", out)
 
 
-def sample_pairs_store(dataset: DatasetConfig, pairs: PairsConfig, seed: int, out: str | os.PathLike) -> None:
+def sample_pairs_store(
+    dataset: DatasetConfig, pairs: PairsConfig, seed: int, out: str | os.PathLike, threads: int | None = None
+) -> None:
     """Write training pairs of ``dataset``: images of x, y, z, the distance and the points."""
     m = dataset_manifold(dataset)
     seed = derive_seed(seed, dataset.name, Path(out).name, "pairs")
+    if pairs.geometry == "image":
+        from isoflat_tf import training
+
+        training.configure_tensorflow(seed, threads, "auto")
     start = time.perf_counter()
     sampled = sample_pairs(
-        m, pairs.strategy, np.random.default_rng(seed), pairs.n_pairs, pairs.delta, pairs.min_distance_fraction
+        m,
+        pairs.strategy,
+        np.random.default_rng(seed),
+        pairs.n_pairs,
+        pairs.delta,
+        pairs.min_distance_fraction,
+        neighbours=pairs.neighbours,
+        oracle=geometry.oracle(m, pairs.geometry),
     )
     images = {k: m.render(getattr(sampled, k)) for k in ("x", "y", "z")}
     log.info(
-        "%s: sampled and rendered %d %s pairs at δ=%g in %.1fs",
+        "%s: sampled and rendered %d %s pairs at δ=%g (%s geometry) in %.1fs",
         dataset.name,
         pairs.n_pairs,
         pairs.strategy,
         pairs.delta,
+        pairs.geometry,
         time.perf_counter() - start,
     )
     attrs = {
         "manifold": m.name,
         "dimension": m.dim,
-        "geometry": "intrinsic",
+        "geometry": pairs.geometry,
         "strategy": pairs.strategy,
         "delta": pairs.delta,
         "min_distance_fraction": pairs.min_distance_fraction,
+        "neighbours": pairs.neighbours,
         "settings": json.dumps(m.settings()),
         "seed": seed,
     }
@@ -162,6 +177,7 @@ def evaluate(
         run.pairs.min_distance_fraction,
         config,
         seed=derive_seed(run.seed, dataset.name, "evaluation"),
+        geometry=run.pairs.geometry,
     )
     result = {"run": run.name, "dataset": dataset.name, **result}
     log.info("evaluated %s in %.1fs: %s", run.name, time.perf_counter() - start, json.dumps(result))

@@ -59,6 +59,13 @@ def test_exponential_map_agrees_with_distance(manifold):
         np.testing.assert_allclose(manifold.distance(x, manifold.exp(x, r * v)), r, rtol=1e-9)
 
 
+def test_log_inverts_exp(manifold):
+    p = nearby_pairs(manifold, delta=0.3)
+    v = manifold.log(p.x, p.y)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=-1), p.distance, rtol=1e-9)
+    np.testing.assert_allclose(manifold.distance(manifold.exp(p.x, v), p.y), 0.0, atol=1e-9)
+
+
 def test_sphere_great_circle_formulas():
     s = manifolds.get("sphere")
     e1, e2 = np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]])

@@ -60,6 +60,10 @@ class Manifold(abc.ABC):
     def exp(self, p: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Exponential map exp_p(v) for tangent vectors v at p."""
 
+    def log(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Logarithm map: the tangent vector v at p of the shortest geodesic, exp_p(v) = q."""
+        raise NotImplementedError(f"manifold {self.name!r} defines no logarithm map")
+
     @abc.abstractmethod
     def random_unit_tangent(self, rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
         """Unit tangent vectors at p, uniform on the unit sphere of T_pM."""
@@ -97,6 +101,12 @@ class Manifold(abc.ABC):
         coordinates need no wrapping because renderers are periodic in them.
         """
         return p + v
+
+    def neighbour_space(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Coordinates (and a periodic box size, as for ``scipy.spatial.cKDTree``) in which
+        Euclidean distance increases with the geodesic one, for fast neighbour search;
+        None where there are none (searches then compare all pairs)."""
+        return None
 
     def chart(self, p: np.ndarray) -> np.ndarray | None:
         """An isometric chart of the points, or None where none exists."""

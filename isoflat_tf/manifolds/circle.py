@@ -49,6 +49,12 @@ class Circle(Manifold):
     def exp(self, p, v):
         return wrap_angle(np.asarray(p) + np.asarray(v))
 
+    def log(self, p, q):
+        return angle_difference(p, q)
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), np.array([TWO_PI])
+
     def random_unit_tangent(self, rng, p):
         return rng.choice([-1.0, 1.0], size=(np.shape(p)[0], 1))
 

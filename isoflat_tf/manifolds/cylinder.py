@@ -55,6 +55,14 @@ class Cylinder(Manifold):
     def exp(self, p, v):
         return self.wrap(np.asarray(p) + np.asarray(v))
 
+    def log(self, p, q):
+        return self._step(p, q)
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), np.array(
+            [TWO_PI, 3.0 * HEIGHT]
+        )  # 3h: the height never takes the short way round
+
     def random_unit_tangent(self, rng, p):
         angle = rng.uniform(0.0, TWO_PI, size=np.shape(p)[0])
         return np.stack([np.cos(angle), np.sin(angle)], axis=-1)

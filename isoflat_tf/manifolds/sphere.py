@@ -65,6 +65,15 @@ class Sphere(Manifold):
         direction = v / np.where(r > 0, r, 1.0)
         return _normalise(np.cos(r) * p + np.sin(r) * direction)
 
+    def log(self, p, q):
+        p, q = np.asarray(p), np.asarray(q)
+        w = q - np.sum(p * q, axis=-1, keepdims=True) * p  # q's component tangent at p
+        norm = np.linalg.norm(w, axis=-1, keepdims=True)
+        return w * (self.distance(p, q)[:, None] / np.where(norm > 0, norm, 1.0))
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), None  # chords grow with arcs
+
     def random_unit_tangent(self, rng, p):
         g = rng.normal(size=np.shape(p))
         g -= np.sum(g * p, axis=-1, keepdims=True) * p

@@ -45,6 +45,12 @@ class Square(Manifold):
     def exp(self, p, v):
         return np.asarray(p) + np.asarray(v)
 
+    def log(self, p, q):
+        return np.asarray(q, dtype=np.float64) - np.asarray(p)
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), None
+
     def random_unit_tangent(self, rng, p):
         angle = rng.uniform(0.0, 2.0 * np.pi, size=np.shape(p)[0])
         return np.stack([np.cos(angle), np.sin(angle)], axis=-1)

@@ -19,7 +19,7 @@ class SwissRoll(Manifold):
     """The rectangle [0, 2π] × [0, 1] with the Euclidean metric; points (s, t).
 
     Channel 0 shows a round Gaussian blob on an Archimedean spiral r = bφ
-    winding about three times round the image centre, s proportional to the
+    winding nearly three times round the image centre, s proportional to the
     arc length; channel 1 shows a blob sliding horizontally with t. Images
     of nearby s on neighbouring windings are close in the image plane but
     far along the roll, so the encoder has to unroll it. The arc length of
@@ -30,9 +30,9 @@ class SwissRoll(Manifold):
     """
 
     inner_radius: float = 0.1  # spiral radius at s = 0, in image widths
-    outer_radius: float = 0.36  # spiral radius at s = 2π
-    winding_gap: float = 0.085  # radial distance between windings, 2πb
-    blob_sigma: float = 0.035
+    outer_radius: float = 0.38  # spiral radius at s = 2π
+    winding_gap: float = 0.1  # radial distance between windings, 2πb
+    blob_sigma: float = 0.045
     slider_range: float = 0.7  # the slider's centre moves over this share of the image width
 
     name = "swiss_roll"
@@ -56,6 +56,12 @@ class SwissRoll(Manifold):
 
     def exp(self, p, v):
         return np.asarray(p) + np.asarray(v)
+
+    def log(self, p, q):
+        return np.asarray(q, dtype=np.float64) - np.asarray(p)
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), None
 
     def random_unit_tangent(self, rng, p):
         angle = rng.uniform(0.0, TWO_PI, size=np.shape(p)[0])

@@ -48,6 +48,12 @@ class Torus(Manifold):
     def exp(self, p, v):
         return wrap_angle(np.asarray(p) + np.asarray(v))
 
+    def log(self, p, q):
+        return angle_difference(p, q)
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), np.array([TWO_PI, TWO_PI])
+
     def random_unit_tangent(self, rng, p):
         angle = rng.uniform(0.0, TWO_PI, size=np.shape(p)[0])
         return np.stack([np.cos(angle), np.sin(angle)], axis=-1)

@@ -7,7 +7,7 @@ rule evaluate:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
         test=lambda w: f"{RESULTS}/data/{run_config(w).dataset}/test.zarr",
         code=lambda w: manifold_modules(run_config(w).dataset)
-        + package_modules("evaluation.py", "metrics.py", "sampling.py", "stores.py"),
+        + package_modules("evaluation.py", "metrics.py", "sampling.py", "geometry.py", "stores.py"),
     output:
         latent=directory(f"{RESULTS}/runs/{{run}}/latent.zarr"),
         metrics=f"{RESULTS}/runs/{{run}}/metrics.json",
