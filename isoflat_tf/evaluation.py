@@ -106,3 +106,61 @@ def latent_dataset(manifold: Manifold, latent: np.ndarray, test: xr.Dataset, enc
     if "chart" in test:
         ds["chart"] = test["chart"]
     return ds
+
+
+# Metrics that need what only a known manifold provides; a user's pairs store has neither.
+SKIPPED_FOR_USER_DATA = {
+    "interpolation_error": "needs geodesic paths between far points, which only a known manifold provides",
+    "procrustes_error": "needs an isometric chart of the test points",
+}
+
+
+def evaluate_pairs(encode: Encode, pairs: xr.Dataset, n_pairs: int, seed: int) -> tuple[dict, xr.Dataset]:
+    """Metrics of a user's data: distortion and bending on (at most n_pairs of) the store's pairs.
+
+    The latent store holds the x images' latents, coloured by the first two
+    coordinates of ``x_point`` when the store has it, else by the latents'
+    own two principal coordinates.
+    """
+    rng = np.random.default_rng(seed)
+    n = pairs.sizes["pair"]
+    idx = np.sort(rng.choice(n, size=min(n, n_pairs), replace=False))
+    sub = pairs.isel(pair=idx)
+    d = sub["distance"].values
+    phi = encode(np.concatenate([sub[k].values for k in ("x", "y", "z")]))
+    phi_x, phi_y, phi_z = np.split(phi, 3)
+    result: dict = {"manifold": None, "geometry": "user", "n_test_pairs": int(d.size)}
+    result.update(metrics.distortion_summary(metrics.distortion_ratio(phi_x, phi_y, d)))
+    result.update(metrics.bending_summary(phi_x, phi_y, phi_z, d))
+    result["skipped"] = SKIPPED_FOR_USER_DATA
+    return result, user_latent_dataset(phi_x, sub)
+
+
+def _unit_range(a: np.ndarray) -> np.ndarray:
+    span = a.max(axis=0) - a.min(axis=0)
+    return (a - a.min(axis=0)) / np.where(span > 0, span, 1.0)
+
+
+def user_latent_dataset(latent: np.ndarray, pairs: xr.Dataset) -> xr.Dataset:
+    """The latent store for a user's pairs: x latents, their points if given, no grid lines."""
+    n, dim = latent.shape
+    if "x_point" in pairs:
+        point = pairs["x_point"].values.astype(np.float64)
+        labels = ["first coordinate of x_point", "second coordinate of x_point"]
+        colour = _unit_range(point[:, :2] if point.shape[1] >= 2 else np.repeat(point[:, :1], 2, axis=1))
+    else:
+        point = np.zeros((n, 0))
+        centred = latent - latent.mean(axis=0)
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        coords = centred @ vt[: min(2, dim)].T
+        colour = _unit_range(coords if coords.shape[1] == 2 else np.repeat(coords, 2, axis=1))
+        labels = ["first principal latent coordinate", "second principal latent coordinate"]
+    return xr.Dataset(
+        {
+            "latent": (("sample", "latent_dim"), np.asarray(latent, np.float32)),
+            "point": (("sample", "coord"), point),
+            "colour": (("sample", "colour_coord"), colour),
+            "grid_line": (("line", "line_point", "latent_dim"), np.zeros((0, 1, dim), np.float32)),
+        },
+        attrs=stores.base_attrs(manifold="user data", dimension="unknown", colour_labels=labels),
+    )

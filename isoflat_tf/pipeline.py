@@ -116,8 +116,12 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
     from isoflat_tf import training
 
     training.configure_tensorflow(derive_seed(run.seed, run.name, "train"), threads, run.training.device)
-    ds = stores.open_store(pairs_path, stores.PAIRS)
-    stores.check_pairs_values(ds, str(pairs_path))
+    # Structure, contract and values: a user's own store is checked as thoroughly as ours.
+    try:
+        ds = stores.open_pairs(pairs_path)
+    except stores.StoreError as err:
+        log.error("%s", err)  # into the job's log file too, not only the traceback on stderr
+        raise
     arrays = {k: ds[k].values for k in ("x", "y", "z", "distance")}
     log.info("run %s: %s", run.name, run)
     out_dir = Path(out_dir)
@@ -166,6 +170,8 @@ def evaluate(
     from isoflat_tf.evaluation import evaluate as evaluate_embedding
 
     training.configure_tensorflow(derive_seed(run.seed, run.name, "evaluate"), threads, "auto")
+    if dataset.user_data:
+        return _evaluate_user_data(dataset, run, config, encoder_path, test_path, latent_out, metrics_out)
     m = dataset_manifold(dataset)
     test = stores.open_store(test_path, stores.DATASET)
     start = time.perf_counter()
@@ -180,6 +186,31 @@ def evaluate(
         geometry=run.pairs.geometry,
     )
     result = {"run": run.name, "dataset": dataset.name, **result}
+    log.info("evaluated %s in %.1fs: %s", run.name, time.perf_counter() - start, json.dumps(result))
+    stores.write_store(latent, latent_out, stores.LATENT)
+    write_json(result, metrics_out)
+    return result
+
+
+def _evaluate_user_data(
+    dataset: DatasetConfig,
+    run: RunConfig,
+    config: EvaluationConfig,
+    encoder_path: str | os.PathLike,
+    test_path: str | os.PathLike,
+    latent_out: str | os.PathLike,
+    metrics_out: str | os.PathLike,
+) -> dict:
+    """Evaluate on a user's pairs store (their test store, else the training pairs)."""
+    from isoflat_tf.evaluation import evaluate_pairs
+
+    pairs = stores.open_pairs(test_path)
+    source = "test_store" if dataset.test_store else "pairs_store (training pairs: no test_store given)"
+    start = time.perf_counter()
+    result, latent = evaluate_pairs(
+        keras_encode(encoder_path), pairs, config.n_pairs, derive_seed(run.seed, dataset.name, "evaluation")
+    )
+    result = {"run": run.name, "dataset": dataset.name, "evaluated_on": source, "store": str(test_path), **result}
     log.info("evaluated %s in %.1fs: %s", run.name, time.perf_counter() - start, json.dumps(result))
     stores.write_store(latent, latent_out, stores.LATENT)
     write_json(result, metrics_out)

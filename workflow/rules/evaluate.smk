@@ -5,7 +5,7 @@ rule evaluate:
     """Distortion, bending, interpolation and Procrustes metrics on test data."""
     input:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
-        test=lambda w: f"{RESULTS}/data/{run_config(w).dataset}/test.zarr",
+        test=lambda w: test_path(run_config(w)),
         code=lambda w: manifold_modules(run_config(w).dataset)
         + package_modules("evaluation.py", "metrics.py", "sampling.py", "geometry.py", "stores.py"),
     output:
