@@ -179,3 +179,25 @@ def test_config_keeps_synthetic_and_user_settings_apart(tmp_path):
         load_config(raw)
     cfg = load_config(user_config("p.zarr", "t.zarr"))
     assert cfg.datasets["mine"].user_data and cfg.datasets["mine"].test_store == "t.zarr"
+
+
+def test_user_evaluation_measures_a_known_embedding():
+    """The stripe's centroid recovers its position: an isometric 1-D embedding, so s ≈ 1 and b ≈ 0."""
+    from isoflat_tf.evaluation import evaluate_pairs
+
+    u = (np.arange(SIZE) + 0.5) / SIZE
+
+    def encode(images):
+        profile = images[:, 0, :, 0].astype(np.float64)
+        centre = (profile @ u) / profile.sum(axis=1)
+        return np.stack([(centre - 0.2) / 0.6, np.zeros_like(centre)], axis=-1)
+
+    pairs = user_pairs(300, 3)
+    inner = (pairs["x_point"].values[:, 0] > 0.3) & (pairs["x_point"].values[:, 0] < 0.7)  # centroid unbiased there
+    result, latent = evaluate_pairs(encode, pairs.isel(pair=np.flatnonzero(inner)), 100, seed=0)
+    assert result["n_test_pairs"] == 100 and result["mean_abs_ratio_error"] < 1e-3
+    assert result["rms_sqrt_bending"] < 0.1
+    assert latent.attrs["colour_labels"][0] == "first coordinate of x_point"
+    _, latent = evaluate_pairs(encode, user_pairs(50, 4, with_points=False), 100, seed=0)
+    assert latent.sizes["sample"] == 50 and latent["point"].shape == (50, 0)
+    assert latent["colour"].values.min() >= 0 and latent["colour"].values.max() <= 1
