@@ -25,6 +25,19 @@ def test_registry_lists_both_foundation_manifolds():
         manifolds.get("klein_bottle")
 
 
+def test_each_manifold_lives_in_its_own_module(root):
+    """The workflow declares manifolds/<name>.py as an input of a manifold's jobs; register() enforces it."""
+    for name in NAMES:
+        assert (root / "isoflat_tf" / "manifolds" / f"{name}.py").is_file()
+
+    class Stray(manifolds.Manifold):
+        name = "stray"
+
+    with pytest.raises(ValueError, match="must be defined in module stray.py"):
+        manifolds.register(Stray)
+    assert "stray" not in manifolds.available()
+
+
 def test_midpoint_is_equidistant_and_halves_the_distance(manifold):
     p = nearby_pairs(manifold)
     d_xz = manifold.distance(p.x, p.z)
