@@ -38,23 +38,49 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class DatasetConfig:
-    """A manifold rendered as images: train and test point sets."""
+    """A manifold rendered as images (train and test point sets), or a user's own pairs.
+
+    Attributes:
+      manifold: a registered manifold; None for user data.
+      pairs_store: user data: a pairs store in the documented contract, used
+        for training instead of sampled pairs (path relative to the working directory).
+      test_store: user data: held-out pairs, same contract, for evaluation;
+        without it, evaluation uses the training pairs store.
+      dimension: user data: the manifold's dimension, if known (checked against latent_dim).
+    """
 
     name: str
-    manifold: str
+    manifold: str | None = None
     image_size: int = 32
     n_train: int = 4000
     n_test: int = 2000
+    pairs_store: str | None = None
+    test_store: str | None = None
+    dimension: int | None = None
+
+    @property
+    def user_data(self) -> bool:
+        """Whether the pairs come from the user's own store instead of a manifold."""
+        return self.pairs_store is not None
 
 
 @dataclasses.dataclass(frozen=True)
 class PairsConfig:
-    """Pair sampling (DESIGN §3); see ``isoflat_tf.sampling``."""
+    """Pair sampling (DESIGN §3); see ``isoflat_tf.sampling`` and ``isoflat_tf.geometry``.
+
+    Attributes:
+      strategy: ``ball``, ``sphere`` or ``knn``.
+      geometry: where d and z come from: ``intrinsic`` (closed form) or
+        ``image`` (discrete geodesics of the image metric).
+      neighbours: k of the ``knn`` strategy.
+    """
 
     strategy: str = "ball"
     delta: float = 0.05
     n_pairs: int = 20000
     min_distance_fraction: float = 0.25
+    geometry: str = "intrinsic"
+    neighbours: int = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,14 +246,24 @@ class RunConfig:
     @property
     def method_label(self) -> str:
         """The method's name in summaries and figures: runs differing only in seed share it."""
-        w = "" if self.loss.distortion == "quadratic" else f", W={self.loss.distortion}"
-        return f"isoflat(λ={self.loss.bending_weight:g}, δ={self.pairs.delta:g}{w})"
+        extra = [
+            f"W={self.loss.distortion}" if self.loss.distortion != "quadratic" else "",
+            f"{self.pairs.strategy} pairs" if self.pairs.strategy != "ball" else "",
+            f"{self.pairs.geometry} metric" if self.pairs.geometry != "intrinsic" else "",
+        ]
+        details = "".join(f", {e}" for e in extra if e)
+        return f"isoflat(λ={self.loss.bending_weight:g}, δ={self.pairs.delta:g}{details})"
 
     @property
     def sampling(self) -> str:
         """A readable name of the pair set: runs sharing it share the pairs store."""
         p = self.pairs
-        return f"{p.strategy}-d{p.delta:g}-n{p.n_pairs}-r{p.min_distance_fraction:g}-s{self.seed}"
+        name = f"{p.strategy}-d{p.delta:g}-n{p.n_pairs}-r{p.min_distance_fraction:g}-s{self.seed}"
+        if p.strategy == "knn":
+            name += f"-k{p.neighbours}"
+        if p.geometry != "intrinsic":
+            name += f"-{p.geometry}"
+        return name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -415,6 +451,22 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
     known = manifolds.available()
     datasets = {}
     for name, d in raw["datasets"].items():
+        if ("manifold" in d) == ("pairs_store" in d):
+            problems.append(
+                f"datasets.{name}: give either 'manifold' (synthetic data) or 'pairs_store' (your own pairs)"
+            )
+            continue
+        if "pairs_store" in d:
+            synthetic_only = sorted({"image_size", "n_train", "n_test"} & set(d))
+            if synthetic_only:
+                problems.append(f"datasets.{name}: {', '.join(synthetic_only)} apply to synthetic data only")
+                continue
+            datasets[name] = DatasetConfig(name=name, **d)
+            continue
+        user_only = sorted({"test_store", "dimension"} & set(d))
+        if user_only:
+            problems.append(f"datasets.{name}: {', '.join(user_only)} apply to a user's pairs_store only")
+            continue
         if d["manifold"] not in known:
             problems.append(f"datasets.{name}.manifold is {d['manifold']!r}; allowed values: {', '.join(known)}")
             continue
@@ -452,8 +504,15 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
             encoder=EncoderConfig(**_tuples(r.get("encoder", {}))),
             training=TrainingConfig(**r.get("training", {})),
         )
-        if run.dataset in datasets:
-            m = manifolds.manifold_class(datasets[run.dataset].manifold)
+        dataset = datasets.get(run.dataset)
+        if dataset is not None and dataset.user_data:
+            if dataset.dimension is not None and run.encoder.latent_dim < dataset.dimension:
+                problems.append(
+                    f"runs.{name}.encoder.latent_dim is {run.encoder.latent_dim}; it must be ≥ {dataset.dimension}, "
+                    f"the dimension given for dataset {dataset.name!r}"
+                )
+        elif dataset is not None:
+            m = manifolds.manifold_class(dataset.manifold)
             if run.encoder.latent_dim < m.dim:
                 problems.append(
                     f"{where}.encoder.latent_dim is {run.encoder.latent_dim}; it must be ≥ {m.dim}, "

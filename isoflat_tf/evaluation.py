@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
+from isoflat_tf import geometry as geometries
 from isoflat_tf import metrics, stores
 from isoflat_tf.config import EvaluationConfig
 from isoflat_tf.manifolds import Manifold
@@ -29,28 +30,37 @@ def evaluate(
     config: EvaluationConfig,
     seed: int,
     decode: Decode | None = None,
+    geometry: str = "intrinsic",
 ) -> tuple[dict, xr.Dataset]:
     """Metrics on the test store's points and on fresh pairs drawn from them.
 
     Pairs start at the test points (x) with y drawn by the ``ball`` law at
     scale δ, using a generator seeded by ``seed``, so they never coincide
     with the training pairs; every method evaluated with the same seed sees
-    the same pairs. With a ``decode``, reconstruction and decoded-interpolation
-    errors are added. Returns (metrics dict, latent dataset).
+    the same pairs. Distances, midpoints and geodesic paths come from the
+    oracle of ``geometry`` (the one the encoder was trained with); the
+    Procrustes error compares with the intrinsic isometric chart, so it is
+    reported for the intrinsic geometry only. With a ``decode``, reconstruction
+    and decoded-interpolation errors are added. Returns (metrics dict, latent dataset).
     """
     rng = np.random.default_rng(seed)
+    oracle = geometries.oracle(manifold, geometry)
     points = test["point"].values
     latent = encode(test["image"].values)
-    result: dict = {"manifold": manifold.name, "delta": delta, "n_test_points": int(points.shape[0])}
-    result.update(
-        local_metrics(manifold, encode, _draw(rng, points, config.n_pairs), delta, min_distance_fraction, rng)
-    )
-    paths = {k: geodesic_paths(manifold, rng, points, k * delta, config) for k in config.distance_multiples}
+    result: dict = {
+        "manifold": manifold.name,
+        "geometry": geometry,
+        "delta": delta,
+        "n_test_points": int(points.shape[0]),
+    }
+    x = _draw(rng, points, config.n_pairs)
+    result.update(local_metrics(manifold, oracle, encode, x, delta, min_distance_fraction, rng))
+    paths = {k: geodesic_paths(manifold, oracle, rng, points, k * delta, config) for k in config.distance_multiples}
     result["interpolation_error"] = {
         f"{k:g}": interpolation_summary(manifold, encode, path, k * delta) for k, path in paths.items()
     }
     result.update(global_metrics(manifold, latent, points, rng, config))
-    if "chart" in test:
+    if "chart" in test and geometry == "intrinsic":
         result["procrustes_error"] = metrics.procrustes_error(latent, test["chart"].values, manifold.diameter)
     strips = None
     if decode is not None:
@@ -61,6 +71,7 @@ def evaluate(
 
 def local_metrics(
     manifold: Manifold,
+    oracle,
     encode: Encode,
     x: np.ndarray,
     delta: float,
@@ -70,7 +81,7 @@ def local_metrics(
     """Distortion and bending on pairs at scale δ starting from the points x."""
     inner = min_distance_fraction * delta
     x, y = pairs_at_radius(manifold, rng, x, lambda k: manifold.ball_radius(rng, k, delta, inner))
-    z, d = manifold.midpoint(x, y), manifold.distance(x, y)
+    d, z = oracle.distance_midpoint(x, y)
     phi_x, phi_y, phi_z = np.split(encode(manifold.render(np.concatenate([x, y, z]))), 3)
     out = {"n_test_pairs": int(d.size)}
     out.update(metrics.distortion_summary(metrics.distortion_ratio(phi_x, phi_y, d)))
@@ -81,11 +92,14 @@ def local_metrics(
 
 
 def geodesic_paths(
-    manifold: Manifold, rng: np.random.Generator, points: np.ndarray, distance: float, config: EvaluationConfig
+    manifold: Manifold, oracle, rng: np.random.Generator, points: np.ndarray, distance: float, config: EvaluationConfig
 ) -> np.ndarray:
-    """Geodesics of the given length from test points, (n_paths, path_points, point_dim)."""
+    """Geodesics (of the oracle) from test points to points at the given intrinsic distance.
+
+    Shape (n_paths, path_points, point_dim).
+    """
     px, py = pairs_at_distance(manifold, rng, _draw(rng, points, config.n_paths), distance)
-    return manifold.geodesic(px, py, np.linspace(0.0, 1.0, config.path_points))
+    return oracle.path(px, py, config.path_points)
 
 
 def _encode_paths(manifold: Manifold, encode: Encode, paths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,3 +195,61 @@ def latent_dataset(
     for name, images in (strips or {}).items():
         ds[name] = (("strip", "strip_point", "height", "width", "channel"), images)
     return ds
+
+
+# Metrics that need what only a known manifold provides; a user's pairs store has neither.
+SKIPPED_FOR_USER_DATA = {
+    "interpolation_error": "needs geodesic paths between far points, which only a known manifold provides",
+    "procrustes_error": "needs an isometric chart of the test points",
+}
+
+
+def evaluate_pairs(encode: Encode, pairs: xr.Dataset, n_pairs: int, seed: int) -> tuple[dict, xr.Dataset]:
+    """Metrics of a user's data: distortion and bending on (at most n_pairs of) the store's pairs.
+
+    The latent store holds the x images' latents, coloured by the first two
+    coordinates of ``x_point`` when the store has it, else by the latents'
+    own two principal coordinates.
+    """
+    rng = np.random.default_rng(seed)
+    n = pairs.sizes["pair"]
+    idx = np.sort(rng.choice(n, size=min(n, n_pairs), replace=False))
+    sub = pairs.isel(pair=idx)
+    d = sub["distance"].values
+    phi = encode(np.concatenate([sub[k].values for k in ("x", "y", "z")]))
+    phi_x, phi_y, phi_z = np.split(phi, 3)
+    result: dict = {"manifold": None, "geometry": "user", "n_test_pairs": int(d.size)}
+    result.update(metrics.distortion_summary(metrics.distortion_ratio(phi_x, phi_y, d)))
+    result.update(metrics.bending_summary(phi_x, phi_y, phi_z, d))
+    result["skipped"] = SKIPPED_FOR_USER_DATA
+    return result, user_latent_dataset(phi_x, sub)
+
+
+def _unit_range(a: np.ndarray) -> np.ndarray:
+    span = a.max(axis=0) - a.min(axis=0)
+    return (a - a.min(axis=0)) / np.where(span > 0, span, 1.0)
+
+
+def user_latent_dataset(latent: np.ndarray, pairs: xr.Dataset) -> xr.Dataset:
+    """The latent store for a user's pairs: x latents, their points if given, no grid lines."""
+    n, dim = latent.shape
+    if "x_point" in pairs:
+        point = pairs["x_point"].values.astype(np.float64)
+        labels = ["first coordinate of x_point", "second coordinate of x_point"]
+        colour = _unit_range(point[:, :2] if point.shape[1] >= 2 else np.repeat(point[:, :1], 2, axis=1))
+    else:
+        point = np.zeros((n, 0))
+        centred = latent - latent.mean(axis=0)
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        coords = centred @ vt[: min(2, dim)].T
+        colour = _unit_range(coords if coords.shape[1] == 2 else np.repeat(coords, 2, axis=1))
+        labels = ["first principal latent coordinate", "second principal latent coordinate"]
+    return xr.Dataset(
+        {
+            "latent": (("sample", "latent_dim"), np.asarray(latent, np.float32)),
+            "point": (("sample", "coord"), point),
+            "colour": (("sample", "colour_coord"), colour),
+            "grid_line": (("line", "line_point", "latent_dim"), np.zeros((0, 1, dim), np.float32)),
+        },
+        attrs=stores.base_attrs(manifold="user data", dimension="unknown", colour_labels=labels),
+    )

@@ -80,7 +80,17 @@ def training_figure(history: pd.DataFrame, title: str) -> plt.Figure:
 
 
 def interpolation_figure(metrics: dict, title: str) -> plt.Figure:
-    """Interpolation error (mean and 95th percentile) against geodesic distance."""
+    """Interpolation error (mean and 95th percentile) against geodesic distance.
+
+    Users' own data have no geodesic paths: the figure then says so.
+    """
+    if "interpolation_error" not in metrics:
+        fig, ax = plt.subplots(figsize=(4.5, 3.5))
+        reason = metrics.get("skipped", {}).get("interpolation_error", "not computed")
+        ax.text(0.5, 0.5, f"interpolation error not computed:\n{reason}", ha="center", va="center", wrap=True)
+        ax.set_axis_off()
+        ax.set_title(f"{title}: latent-linear vs geodesic")
+        return fig
     entries = sorted(metrics["interpolation_error"].values(), key=lambda e: e["distance"])
     d = [e["distance"] for e in entries]
     fig, ax = plt.subplots(figsize=(4.5, 3.5))

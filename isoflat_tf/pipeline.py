@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isoflat_tf import manifolds, stores
+from isoflat_tf import geometry, manifolds, stores
 from isoflat_tf.config import (
     BaselineConfig,
     DatasetConfig,
@@ -72,30 +72,45 @@ def synthesize(dataset: DatasetConfig, split: str, base_seed: int, out: str | os
     log.info("wrote %s", out)
 
 
-def sample_pairs_store(dataset: DatasetConfig, pairs: PairsConfig, seed: int, out: str | os.PathLike) -> None:
+def sample_pairs_store(
+    dataset: DatasetConfig, pairs: PairsConfig, seed: int, out: str | os.PathLike, threads: int | None = None
+) -> None:
     """Write training pairs of ``dataset``: images of x, y, z, the distance and the points."""
     m = dataset_manifold(dataset)
     seed = derive_seed(seed, dataset.name, Path(out).name, "pairs")
+    if pairs.geometry == "image":
+        from isoflat_tf import training
+
+        training.configure_tensorflow(seed, threads, "auto")
     start = time.perf_counter()
     sampled = sample_pairs(
-        m, pairs.strategy, np.random.default_rng(seed), pairs.n_pairs, pairs.delta, pairs.min_distance_fraction
+        m,
+        pairs.strategy,
+        np.random.default_rng(seed),
+        pairs.n_pairs,
+        pairs.delta,
+        pairs.min_distance_fraction,
+        neighbours=pairs.neighbours,
+        oracle=geometry.oracle(m, pairs.geometry),
     )
     images = {k: m.render(getattr(sampled, k)) for k in ("x", "y", "z")}
     log.info(
-        "%s: sampled and rendered %d %s pairs at δ=%g in %.1fs",
+        "%s: sampled and rendered %d %s pairs at δ=%g (%s geometry) in %.1fs",
         dataset.name,
         pairs.n_pairs,
         pairs.strategy,
         pairs.delta,
+        pairs.geometry,
         time.perf_counter() - start,
     )
     attrs = {
         "manifold": m.name,
         "dimension": m.dim,
-        "geometry": "intrinsic",
+        "geometry": pairs.geometry,
         "strategy": pairs.strategy,
         "delta": pairs.delta,
         "min_distance_fraction": pairs.min_distance_fraction,
+        "neighbours": pairs.neighbours,
         "settings": json.dumps(m.settings()),
         "seed": seed,
     }
@@ -110,8 +125,12 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
     from isoflat_tf import training
 
     device = training.configure_tensorflow(derive_seed(run.seed, run.name, "train"), threads, run.training.device)
-    ds = stores.open_store(pairs_path, stores.PAIRS)
-    stores.check_pairs_values(ds, str(pairs_path))
+    # Structure, contract and values: a user's own store is checked as thoroughly as ours.
+    try:
+        ds = stores.open_pairs(pairs_path)
+    except stores.StoreError as err:
+        log.error("%s", err)  # into the job's log file too, not only the traceback on stderr
+        raise
     arrays = {k: ds[k].values for k in ("x", "y", "z", "distance")}
     log.info("run %s: %s", run.name, run)
     out_dir = Path(out_dir)
@@ -181,6 +200,8 @@ def evaluate(
     from isoflat_tf import training
 
     training.configure_tensorflow(derive_seed(run.seed, run.name, "evaluate"), threads, "auto")
+    if dataset.user_data:
+        return _evaluate_user_data(dataset, run, config, encoder_path, test_path, latent_out, metrics_out)
     decode = keras_encode(decoder_path) if decoder_path else None
     labels = {"run": run.name, "method": run.method_label, "seed": run.seed}
     return _evaluate(
@@ -203,6 +224,7 @@ def _evaluate(dataset, run, config, encode, decode, test_path, latent_out, metri
         config,
         seed=derive_seed(labels["seed"], dataset.name, "evaluation"),
         decode=decode,
+        geometry=run.pairs.geometry,
     )
     result = {**labels, "dataset": dataset.name, **result}
     log.info("evaluated %s in %.1fs: %s", labels["method"], time.perf_counter() - start, json.dumps(result))
@@ -237,6 +259,32 @@ def baseline(
     return _evaluate(
         dataset, run, evaluation, embedding.encode, embedding.decode, test_path, latent_out, metrics_out, labels
     )
+
+
+def _evaluate_user_data(
+    dataset: DatasetConfig,
+    run: RunConfig,
+    config: EvaluationConfig,
+    encoder_path: str | os.PathLike,
+    test_path: str | os.PathLike,
+    latent_out: str | os.PathLike,
+    metrics_out: str | os.PathLike,
+) -> dict:
+    """Evaluate on a user's pairs store (their test store, else the training pairs)."""
+    from isoflat_tf.evaluation import evaluate_pairs
+
+    pairs = stores.open_pairs(test_path)
+    source = "test_store" if dataset.test_store else "pairs_store (training pairs: no test_store given)"
+    start = time.perf_counter()
+    result, latent = evaluate_pairs(
+        keras_encode(encoder_path), pairs, config.n_pairs, derive_seed(run.seed, dataset.name, "evaluation")
+    )
+    labels = {"run": run.name, "method": run.method_label, "seed": run.seed, "dataset": dataset.name}
+    result = {**labels, "evaluated_on": source, "store": str(test_path), **result}
+    log.info("evaluated %s in %.1fs: %s", run.name, time.perf_counter() - start, json.dumps(result))
+    stores.write_store(latent, latent_out, stores.LATENT)
+    write_json(result, metrics_out)
+    return result
 
 
 def write_json(obj: dict, path: str | os.PathLike) -> None:

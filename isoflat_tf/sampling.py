@@ -1,12 +1,32 @@
 """Pair sampling: (x, y) nearby points with their distance d and midpoint z.
 
-DESIGN §3. ``x`` is volume-uniform on M. For the ``ball`` strategy, ``y`` is
-volume-uniform in the geodesic ball B_δ(x): a geodesic radius drawn from the
-ball's radial law and a direction uniform in T_xM. Pairs whose ``y`` leaves a
-manifold with boundary are redrawn (both x and y). This rejection makes x
+DESIGN §3. The strategies place the points x and y; the distance and the
+midpoint then come from an oracle (``isoflat_tf.geometry``): the closed-form
+intrinsic geometry by default, or the image metric.
+
+- ``ball``: ``x`` volume-uniform on M, ``y`` volume-uniform in the geodesic
+  ball B_δ(x): a geodesic radius drawn from the ball's radial law and a
+  direction uniform in T_xM.
+- ``sphere``: ``x`` volume-uniform, ``y`` on the geodesic sphere ∂B_δ(x),
+  y = exp_x(δ v) with v uniform on the unit sphere of T_xM (d = δ for every
+  pair in the intrinsic geometry; ``min_distance_fraction`` plays no part).
+- ``knn``: batches of N i.i.d. volume-uniform points; every point is paired
+  with its k = ``neighbours`` nearest others (intrinsic distance), each
+  unordered pair once. N = k·vol(M)/(ω_m δ^m), so that a point has on average
+  k others within δ: the graph scale is δ, but a pair may be longer (its
+  k-th neighbour lies beyond δ for about half the points). Batches are drawn
+  until there are enough pairs, then n are kept at random.
+
+Boundary handling. ``ball`` and ``sphere``: a pair whose ``y`` leaves a
+manifold with boundary is redrawn (both x and y). This rejection makes x
 slightly less likely near the boundary: within δ of an edge the acceptance
 probability falls to about 1/2 at the edge itself (1/4 at a corner of the
-square), so pairs there are under-represented by at most that factor.
+square), so pairs there are under-represented by at most that factor (for
+``sphere`` it is exactly 1/2 at an edge). ``knn`` rejects nothing: both
+points are inside by construction, but near an edge all neighbours lie on
+one side, so pairs there point inwards and are longer (the k nearest
+neighbours of a point at an edge lie up to √2 times further away).
+Periodic coordinates wrap: no strategy sees a seam.
 
 ``min_distance_fraction`` ρ conditions y on d ≥ ρδ (volume-uniform in the
 annulus ρδ ≤ d ≤ δ). The encoder runs in float32, whose rounding noise of
@@ -21,11 +41,15 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy.spatial import cKDTree
 
+from isoflat_tf.geometry import IntrinsicOracle
 from isoflat_tf.manifolds import Manifold
 
-STRATEGIES = ("ball",)
+STRATEGIES = ("ball", "sphere", "knn")
 MAX_REJECTION_ROUNDS = 1000
+MAX_KNN_POINTS = 50_000  # a batch's all-pairs distances cost N²; beyond this δ is too small for knn
+UNIT_BALL_VOLUME = {1: 2.0, 2: np.pi, 3: 4.0 * np.pi / 3.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,14 +86,122 @@ def pairs_at_radius(
     raise RuntimeError(f"{manifold.name}: could not place pairs inside the manifold; is δ far too large?")
 
 
-def sample_ball_pairs(
+def ball_points(
     manifold: Manifold, rng: np.random.Generator, n: int, delta: float, min_distance_fraction: float = 0.0
-) -> PointPairs:
+) -> tuple[np.ndarray, np.ndarray]:
     """``ball`` strategy: x volume-uniform, y volume-uniform in B_δ(x) minus B_ρδ(x)."""
     x = manifold.sample_uniform(rng, n)
     inner = min_distance_fraction * delta
-    x, y = pairs_at_radius(manifold, rng, x, lambda k: manifold.ball_radius(rng, k, delta, inner))
-    return PointPairs(x=x, y=y, z=manifold.midpoint(x, y), distance=manifold.distance(x, y))
+    return pairs_at_radius(manifold, rng, x, lambda k: manifold.ball_radius(rng, k, delta, inner))
+
+
+def sphere_points(manifold: Manifold, rng: np.random.Generator, n: int, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """``sphere`` strategy: x volume-uniform, y = exp_x(δ v), v a uniform unit tangent."""
+    return pairs_at_distance(manifold, rng, manifold.sample_uniform(rng, n), delta)
+
+
+def knn_batch_size(manifold: Manifold, delta: float, neighbours: int) -> int:
+    """N such that a point has on average ``neighbours`` others within δ (flat ball volume)."""
+    return int(np.ceil(neighbours * manifold.volume / (UNIT_BALL_VOLUME[manifold.dim] * delta**manifold.dim))) + 1
+
+
+def nearest_neighbours(manifold: Manifold, points: np.ndarray, k: int) -> np.ndarray:
+    """Indices (N, k) of each point's k nearest other points, by intrinsic distance.
+
+    A k-d tree in the manifold's ``neighbour_space`` where it has one, else all pairs blockwise (N²).
+    """
+    n = points.shape[0]
+    if k >= n:
+        raise ValueError(f"cannot take {k} neighbours among {n} points")
+    space = manifold.neighbour_space(points)
+    if space is not None:
+        coords, box = space
+        _, idx = cKDTree(coords, boxsize=box).query(coords, k + 1)
+        return _drop_self(idx, k)
+    return brute_force_neighbours(manifold, points, k)
+
+
+def _drop_self(idx: np.ndarray, k: int) -> np.ndarray:
+    """From k + 1 nearest (including the point itself, usually first), the k others."""
+    own = np.arange(idx.shape[0])[:, None]
+    others = idx != own
+    # Keep the first k non-self entries of each row (a duplicate point may precede oneself).
+    order = np.argsort(~others, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(idx, order, axis=1)
+
+
+def brute_force_neighbours(manifold: Manifold, points: np.ndarray, k: int) -> np.ndarray:
+    """Indices (N, k) of each point's k nearest other points, comparing all pairs blockwise."""
+    n = points.shape[0]
+    block = max(1, 2_000_000 // n)
+    out = np.empty((n, k), dtype=np.int64)
+    for start in range(0, n, block):
+        rows = points[start : start + block]
+        d = manifold.distance(np.repeat(rows, n, axis=0), np.tile(points, (rows.shape[0], 1))).reshape(-1, n)
+        d[np.arange(rows.shape[0]), np.arange(start, start + rows.shape[0])] = np.inf  # not oneself
+        nearest = np.argpartition(d, k - 1, axis=1)[:, :k]
+        out[start : start + rows.shape[0]] = nearest
+    return out
+
+
+def knn_points(
+    manifold: Manifold,
+    rng: np.random.Generator,
+    n: int,
+    delta: float,
+    neighbours: int,
+    min_distance_fraction: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``knn`` strategy: unordered neighbour pairs among batches of i.i.d. points (see module doc).
+
+    Pairs closer than ρδ are dropped, as for ``ball``.
+    """
+    size = knn_batch_size(manifold, delta, neighbours)
+    if size > MAX_KNN_POINTS:
+        raise ValueError(
+            f"knn pairs at δ={delta:g} on {manifold.name} need batches of {size} points (> {MAX_KNN_POINTS}); "
+            "increase δ or lower pairs.neighbours"
+        )
+    xs, ys, have = [], [], 0
+    while have < n:
+        points = manifold.sample_uniform(rng, size)
+        nn = nearest_neighbours(manifold, points, neighbours)
+        i = np.repeat(np.arange(size), neighbours)
+        j = nn.ravel()
+        pairs = np.unique(np.stack([np.minimum(i, j), np.maximum(i, j)], axis=1), axis=0)
+        d = manifold.distance(points[pairs[:, 0]], points[pairs[:, 1]])
+        pairs = pairs[d >= min_distance_fraction * delta]
+        if pairs.shape[0] == 0:
+            raise ValueError(f"knn on {manifold.name}: no neighbour pair is ≥ ρδ; lower min_distance_fraction")
+        xs.append(points[pairs[:, 0]])
+        ys.append(points[pairs[:, 1]])
+        have += pairs.shape[0]
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    keep = rng.permutation(x.shape[0])[:n]
+    # Random orientation: otherwise x would be the lower-indexed point of every pair.
+    swap = rng.uniform(size=n) < 0.5
+    x, y = x[keep], y[keep]
+    x[swap], y[swap] = y[swap], x[swap].copy()
+    return x, y
+
+
+def sample_points(
+    manifold: Manifold,
+    strategy: str,
+    rng: np.random.Generator,
+    n: int,
+    delta: float,
+    min_distance_fraction: float = 0.0,
+    neighbours: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points (x, y) of n pairs placed by the named strategy at scale δ."""
+    if strategy == "ball":
+        return ball_points(manifold, rng, n, delta, min_distance_fraction)
+    if strategy == "sphere":
+        return sphere_points(manifold, rng, n, delta)
+    if strategy == "knn":
+        return knn_points(manifold, rng, n, delta, neighbours, min_distance_fraction)
+    raise ValueError(f"unknown sampling strategy {strategy!r}; available: {', '.join(STRATEGIES)}")
 
 
 def sample_pairs(
@@ -79,11 +211,13 @@ def sample_pairs(
     n: int,
     delta: float,
     min_distance_fraction: float = 0.0,
+    neighbours: int = 8,
+    oracle=None,
 ) -> PointPairs:
-    """Sample n pairs with the named strategy at scale δ."""
-    if strategy == "ball":
-        return sample_ball_pairs(manifold, rng, n, delta, min_distance_fraction)
-    raise ValueError(f"unknown sampling strategy {strategy!r}; available: {', '.join(STRATEGIES)}")
+    """Sample n pairs with the named strategy at scale δ; d and z from ``oracle`` (intrinsic by default)."""
+    x, y = sample_points(manifold, strategy, rng, n, delta, min_distance_fraction, neighbours)
+    distance, z = (oracle or IntrinsicOracle(manifold)).distance_midpoint(x, y)
+    return PointPairs(x=x, y=y, z=z, distance=distance)
 
 
 def pairs_at_distance(

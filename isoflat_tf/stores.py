@@ -76,6 +76,9 @@ LATENT = Contract(
     attrs=("manifold", "dimension", "isoflat_version"),
 )
 
+# A user's own pairs (or test pairs) store: the pairs variables, no attributes required.
+USER_PAIRS = Contract(kind="pairs", variables=PAIRS.variables, attrs=())
+
 CONTRACTS = {c.kind: c for c in (DATASET, PAIRS, LATENT)}
 
 
@@ -202,3 +205,55 @@ def check_pairs_values(ds: xr.Dataset, name: str) -> None:
             problems.append(f"variable {k!r} has {bad} NaN or infinite pixels")
     if problems:
         raise StoreError(f"pairs store {name}: " + "; ".join(problems))
+
+
+def check_pairs_structure(path: str | os.PathLike) -> None:
+    """Check a pairs store's arrays from their metadata alone (fast: no data read).
+
+    Catches what xarray would report vaguely or not at all for a store written
+    by other tools: a missing variable, a wrong dtype or number of axes, and
+    image shapes of x, y and z or pair counts that disagree. Raises
+    ``StoreError`` naming the store and the variable.
+    """
+    import zarr
+
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"pairs store {path} does not exist")
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
+            group = zarr.open_group(str(path), mode="r")
+            arrays = {name: group[name] for name in group.array_keys()}
+    except Exception as err:  # zarr raises many types for corrupt stores
+        raise StoreError(f"pairs store {path} cannot be opened as Zarr: {err}") from err
+    problems = []
+    for var, spec in PAIRS.variables.items():
+        if var not in arrays:
+            problems.append(f"missing variable {var!r} (expected dims {spec.dims}, dtype {spec.dtype})")
+            continue
+        a = arrays[var]
+        if a.dtype != spec.dtype:
+            problems.append(f"variable {var!r} has dtype {a.dtype}, expected {spec.dtype}")
+        if len(a.shape) != len(spec.dims):
+            problems.append(f"variable {var!r} has shape {a.shape}, expected dims {spec.dims}")
+    images = {k: arrays[k].shape for k in ("x", "y", "z") if k in arrays and len(arrays[k].shape) == 4}
+    for k, shape in images.items():
+        first = next(iter(images))
+        if shape[1:] != images[first][1:]:
+            problems.append(f"variable {k!r} has image shape {shape[1:]}, but {first!r} has {images[first][1:]}")
+    counts = {k: arrays[k].shape[0] for k in PAIRS.variables if k in arrays and len(arrays[k].shape) >= 1}
+    if len(set(counts.values())) > 1:
+        problems.append(
+            "variables disagree on the number of pairs: " + ", ".join(f"{k}: {n}" for k, n in counts.items())
+        )
+    if problems:
+        raise StoreError(f"pairs store {path}: " + "; ".join(problems))
+
+
+def open_pairs(path: str | os.PathLike, contract: Contract = USER_PAIRS) -> xr.Dataset:
+    """Open a pairs store for training or evaluation, checking structure, contract and values."""
+    check_pairs_structure(path)
+    ds = open_store(path, contract)
+    check_pairs_values(ds, str(path))
+    return ds

@@ -50,7 +50,7 @@ def summary_rows(metrics_files: Iterable[str | os.PathLike]) -> pd.DataFrame:
 def over_seeds(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds per (dataset, manifold, method), and the number of seeds."""
     metrics = [name for name, _ in HEADLINE]
-    grouped = rows.groupby(["dataset", "manifold", "method"], sort=False)
+    grouped = rows.groupby(["dataset", "manifold", "method"], sort=False, dropna=False)  # a user's data: no manifold
     mean = grouped[metrics].mean()
     std = grouped[metrics].std(ddof=1).fillna(0.0)
     out = mean.join(std, lsuffix="_mean", rsuffix="_std")

@@ -25,6 +25,19 @@ def test_registry_lists_both_foundation_manifolds():
         manifolds.get("klein_bottle")
 
 
+def test_each_manifold_lives_in_its_own_module(root):
+    """The workflow declares manifolds/<name>.py as an input of a manifold's jobs; register() enforces it."""
+    for name in NAMES:
+        assert (root / "isoflat_tf" / "manifolds" / f"{name}.py").is_file()
+
+    class Stray(manifolds.Manifold):
+        name = "stray"
+
+    with pytest.raises(ValueError, match="must be defined in module stray.py"):
+        manifolds.register(Stray)
+    assert "stray" not in manifolds.available()
+
+
 def test_midpoint_is_equidistant_and_halves_the_distance(manifold):
     p = nearby_pairs(manifold)
     d_xz = manifold.distance(p.x, p.z)
@@ -59,6 +72,13 @@ def test_exponential_map_agrees_with_distance(manifold):
         np.testing.assert_allclose(manifold.distance(x, manifold.exp(x, r * v)), r, rtol=1e-9)
 
 
+def test_log_inverts_exp(manifold):
+    p = nearby_pairs(manifold, delta=0.3)
+    v = manifold.log(p.x, p.y)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=-1), p.distance, rtol=1e-9)
+    np.testing.assert_allclose(manifold.distance(manifold.exp(p.x, v), p.y), 0.0, atol=1e-9)
+
+
 def test_sphere_great_circle_formulas():
     s = manifolds.get("sphere")
     e1, e2 = np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]])
@@ -70,10 +90,29 @@ def test_sphere_great_circle_formulas():
     np.testing.assert_allclose(s.geodesic(e1, e2, np.array([1 / 3]))[0, 0], [np.cos(np.pi / 6), np.sin(np.pi / 6), 0])
 
 
+BOXES = {  # coordinate ranges of the volume-uniform law on the flat manifolds
+    "square": [(0.0, 1.0), (0.0, 1.0)],
+    "circle": [(0.0, 2 * np.pi)],
+    "torus": [(0.0, 2 * np.pi), (0.0, 2 * np.pi)],
+    "cylinder": [(0.0, 2 * np.pi), (0.0, 2.0)],
+    "swiss_roll": [(0.0, 2 * np.pi), (0.0, 1.0)],
+}
+
+
 def uniformity_pvalues(name, points):
-    """p-values of KS tests of the uniform law's marginals (Archimedes: z is uniform on the sphere)."""
-    if name == "square":
-        return [stats.kstest(points[:, i], "uniform").pvalue for i in range(2)]
+    """p-values of KS tests of the uniform law's marginals (Archimedes: z is uniform on the sphere).
+
+    On the flat manifolds the coordinates are independent and uniform; the
+    2-D ones also test the sum of the scaled coordinates (triangular law),
+    which catches dependence between them.
+    """
+    if name in BOXES:
+        box = BOXES[name]
+        unit = np.stack([(points[:, i] - lo) / (hi - lo) for i, (lo, hi) in enumerate(box)], axis=-1)
+        pvalues = [stats.kstest(unit[:, i], "uniform").pvalue for i in range(len(box))]
+        if len(box) == 2:
+            pvalues.append(stats.kstest(unit.sum(axis=1), "triang", args=(0.5, 0.0, 2.0)).pvalue)
+        return pvalues
     if name == "sphere":
         lon = (np.arctan2(points[:, 1], points[:, 0]) + np.pi) / (2 * np.pi)
         return [stats.kstest(points[:, 2], "uniform", args=(-1, 2)).pvalue, stats.kstest(lon, "uniform").pvalue]
@@ -92,6 +131,36 @@ def test_uniformity_test_rejects_biased_samplers():
     assert min(uniformity_pvalues("sphere", sphere_biased)) < 1e-3
     square_biased = rng.uniform(size=(5000, 2)) ** 1.1
     assert min(uniformity_pvalues("square", square_biased)) < 1e-3
+    u = rng.uniform(size=5000)
+    dependent = np.stack([u, (u + 0.3 * rng.uniform(size=5000)) % 1.0], axis=-1)  # uniform marginals, not independent
+    assert min(uniformity_pvalues("square", dependent)) < 1e-3
+
+
+def test_every_manifold_has_a_uniformity_law():
+    assert set(NAMES) <= set(BOXES) | {"sphere"}
+
+
+def test_periodic_coordinates_wrap_across_the_seam(manifold):
+    """Points just either side of the seam 0 ≡ 2π are close; midpoint, geodesic and exp cross it."""
+    if manifold.name not in ("circle", "torus", "cylinder"):
+        pytest.skip(f"{manifold.name} has no periodic coordinate")
+    eps = 0.01
+    p = np.zeros((1, manifold.point_dim)) + (0.5 if manifold.point_dim > 1 else 0.0)
+    q = p.copy()
+    p[0, 0], q[0, 0] = 2 * np.pi - eps, eps
+    np.testing.assert_allclose(manifold.distance(p, q), [2 * eps], atol=1e-12)
+    z = manifold.midpoint(p, q)
+    assert manifold.distance(z, np.where(np.arange(manifold.point_dim) == 0, 0.0, p))[0] < 1e-12
+    assert 0.0 <= z[0, 0] < 2 * np.pi
+    path = manifold.geodesic(p, q, np.linspace(0, 1, 5))[0]
+    assert np.all((path[:, 0] >= 0) & (path[:, 0] < 2 * np.pi))
+    np.testing.assert_allclose(np.diff(manifold.distance(path[:1].repeat(5, 0), path)), eps / 2, atol=1e-12)
+    step = np.zeros_like(p)
+    step[0, 0] = 2 * eps
+    np.testing.assert_allclose(manifold.exp(p, step), q, atol=1e-12)
+    np.testing.assert_allclose(
+        manifold.render(p + [[2 * np.pi] + [0] * (manifold.point_dim - 1)]), manifold.render(p), atol=1e-6
+    )
 
 
 def test_ball_pairs_follow_the_radial_law():
@@ -153,11 +222,10 @@ def test_renderer_is_injective_on_separated_points(manifold):
 
 
 def jacobian_singular_values(m, x, h=1e-5):
-    rng = np.random.default_rng(0)
+    """Singular values of the renderer's Jacobian in an orthonormal tangent basis, per point (n, dim)."""
     out = []
     for p in x:
-        e1 = m.random_unit_tangent(rng, p[None])[0]
-        basis = [e1] if m.dim == 1 else [e1, np.cross(p, e1) if m.point_dim == 3 else np.array([-e1[1], e1[0]])]
+        basis = m.tangent_basis(p[None])[0]
         cols = [
             (m._render_batch(m.exp(p[None], h * e[None])) - m._render_batch(m.exp(p[None], -h * e[None]))).ravel()
             / (2 * h)
@@ -165,6 +233,30 @@ def jacobian_singular_values(m, x, h=1e-5):
         ]
         out.append(np.linalg.svd(np.stack(cols, axis=1), compute_uv=False))
     return np.array(out)
+
+
+def test_tangent_basis_is_orthonormal_and_tangent(manifold):
+    x = manifold.sample_uniform(np.random.default_rng(10), 50)
+    basis = manifold.tangent_basis(x)
+    assert basis.shape == (50, manifold.dim, manifold.point_dim)
+    np.testing.assert_allclose(
+        np.einsum("nip,njp->nij", basis, basis),
+        np.broadcast_to(np.eye(manifold.dim), (50, manifold.dim, manifold.dim)),
+        atol=1e-12,
+    )
+    for i in range(manifold.dim):  # a unit step along a basis vector moves by its length, to first order
+        h = 1e-4
+        np.testing.assert_allclose(manifold.distance(x, manifold.retract(x, h * basis[:, i])), h, rtol=1e-6)
+
+
+def test_every_encoding_is_well_conditioned():
+    """At 32 pixels, the renderer's Jacobian (per unit of intrinsic length) has singular values
+    within a factor 2.5 of each other over the whole manifold: no direction is nearly invisible."""
+    for name in NAMES:
+        m = manifolds.get(name, image_size=32)
+        sv = jacobian_singular_values(m, m.sample_uniform(np.random.default_rng(11), 60))
+        assert sv.min() > 1.0, (name, sv.min())
+        assert sv.max() / sv.min() < 2.5, (name, sv.max() / sv.min())
 
 
 def test_sphere_encoding_is_well_conditioned_everywhere():

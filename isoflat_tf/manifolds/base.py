@@ -4,12 +4,19 @@ Points are arrays of shape (n, point_dim) in the manifold's own coordinates
 (for the sphere: unit vectors in R^3). Tangent vectors at a point use the same
 ambient coordinates. All methods are vectorised over the leading axis and pure:
 randomness comes in as a ``numpy.random.Generator``.
+
+Renderers and ``retract`` take an array namespace ``xp``: NumPy, or
+``tensorflow.experimental.numpy`` so that the image-metric oracle
+(``isoflat_tf.geometry``) gets Jacobians by autodiff from the same code.
+They must therefore use only ``xp`` functions on point-dependent values
+(NumPy constants such as the pixel grid may mix in).
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
+from types import ModuleType
 from typing import ClassVar
 
 import numpy as np
@@ -32,6 +39,7 @@ class Manifold(abc.ABC):
     point_dim: ClassVar[int]  # coordinates per point
     chart_dim: ClassVar[int | None] = None  # dimension of an isometric chart, if known
     diameter: ClassVar[float]  # intrinsic diameter, for relative errors
+    volume: ClassVar[float]  # Riemannian volume (length for m = 1), for the knn graph scale
     channels: ClassVar[int] = 1
     colour_labels: ClassVar[tuple[str, str]] = ("first coordinate", "second coordinate")
 
@@ -51,6 +59,10 @@ class Manifold(abc.ABC):
     @abc.abstractmethod
     def exp(self, p: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Exponential map exp_p(v) for tangent vectors v at p."""
+
+    def log(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Logarithm map: the tangent vector v at p of the shortest geodesic, exp_p(v) = q."""
+        raise NotImplementedError(f"manifold {self.name!r} defines no logarithm map")
 
     @abc.abstractmethod
     def random_unit_tangent(self, rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
@@ -72,6 +84,30 @@ class Manifold(abc.ABC):
         lo = (inner / delta) ** self.dim
         return delta * (lo + rng.uniform(size=n) * (1.0 - lo)) ** (1.0 / self.dim)
 
+    def tangent_basis(self, p: np.ndarray) -> np.ndarray:
+        """An orthonormal basis of T_pM, shape (n, dim, point_dim).
+
+        The default suits manifolds whose coordinates are flat (the metric is
+        the identity in them): the coordinate axes.
+        """
+        eye = np.eye(self.dim, self.point_dim)
+        return np.broadcast_to(eye, (np.shape(p)[0], self.dim, self.point_dim)).copy()
+
+    def retract(self, p, v, xp: ModuleType = np):
+        """A smooth local chart around p: v ↦ a point near exp_p(v), first-order equal to it.
+
+        Written with ``xp`` so the image oracle differentiates through it. The
+        default p + v is the exponential map of flat coordinates; periodic
+        coordinates need no wrapping because renderers are periodic in them.
+        """
+        return p + v
+
+    def neighbour_space(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Coordinates (and a periodic box size, as for ``scipy.spatial.cKDTree``) in which
+        Euclidean distance increases with the geodesic one, for fast neighbour search;
+        None where there are none (searches then compare all pairs)."""
+        return None
+
     def chart(self, p: np.ndarray) -> np.ndarray | None:
         """An isometric chart of the points, or None where none exists."""
         return None
@@ -82,8 +118,8 @@ class Manifold(abc.ABC):
 
     # --- encoding ---------------------------------------------------------
     @abc.abstractmethod
-    def _render_batch(self, p: np.ndarray) -> np.ndarray:
-        """Images of shape (n, H, W, C), float64, for one batch of points."""
+    def _render_batch(self, p, xp: ModuleType = np):
+        """Images of shape (n, H, W, C), float64, for one batch of points, computed with ``xp``."""
 
     def render(self, p: np.ndarray) -> np.ndarray:
         """Images of the points, float32 (n, image_size, image_size, channels)."""
@@ -92,6 +128,12 @@ class Manifold(abc.ABC):
         for start in range(0, p.shape[0], RENDER_BATCH):
             out[start : start + RENDER_BATCH] = self._render_batch(p[start : start + RENDER_BATCH])
         return out
+
+    def render_tf(self, p):
+        """Images of float64 TensorFlow points, differentiable in them (for the image oracle)."""
+        import tensorflow.experimental.numpy as tnp
+
+        return self._render_batch(p, tnp)
 
     def pixel_grid(self) -> tuple[np.ndarray, np.ndarray]:
         """Pixel-centre coordinates (u, v) in [0, 1], each (H, W); u runs along columns."""
@@ -114,6 +156,41 @@ class Manifold(abc.ABC):
         return dataclasses.asdict(self)
 
 
-def smooth_step(x: np.ndarray) -> np.ndarray:
+def smooth_step(x, xp: ModuleType = np):
     """Logistic sigmoid, numerically safe: a smooth (C^∞) edge profile."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+
+
+def smooth_norm(dx, dy, xp: ModuleType = np):
+    """sqrt(dx² + dy²) made differentiable at 0 (autodiff of a plain norm gives NaN there);
+    the offset of 1e-12 changes values by at most 1e-6 of a pixel unit."""
+    return xp.sqrt(dx**2 + dy**2 + 1e-12)
+
+
+def gaussian_blob(u, v, centre_u, centre_v, angle, sigma_long: float, sigma_short: float, xp: ModuleType = np):
+    """An anisotropic Gaussian blob, long axis at ``angle``, on the pixel grid (u, v).
+
+    ``centre_*`` and ``angle`` have shape (n,); the result is (n, H, W). Its
+    L2 norm and the norms of its derivatives in position and angle do not
+    depend on position or angle (up to pixel sampling): the image metric of
+    a moving or turning blob is nearly constant.
+    """
+    du = u[None] - centre_u[:, None, None]
+    dv = v[None] - centre_v[:, None, None]
+    c, s = xp.cos(angle)[:, None, None], xp.sin(angle)[:, None, None]
+    along = c * du + s * dv
+    across = -s * du + c * dv
+    return xp.exp(-0.5 * ((along / sigma_long) ** 2 + (across / sigma_short) ** 2))
+
+
+TWO_PI = 2.0 * np.pi
+
+
+def wrap_angle(a: np.ndarray) -> np.ndarray:
+    """Angles in [0, 2π)."""
+    return np.mod(a, TWO_PI)
+
+
+def angle_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The signed shortest turn from a to b, in [−π, π): the step across the seam at 0 ≡ 2π."""
+    return np.mod(np.asarray(b) - np.asarray(a) + np.pi, TWO_PI) - np.pi

@@ -38,6 +38,7 @@ class Sphere(Manifold):
     point_dim = 3
     chart_dim = None  # S² has no isometric chart into R²
     diameter = float(np.pi)
+    volume = float(4.0 * np.pi)
     channels = 2
     colour_labels = ("longitude / 2π", "colatitude / π")
 
@@ -64,6 +65,15 @@ class Sphere(Manifold):
         direction = v / np.where(r > 0, r, 1.0)
         return _normalise(np.cos(r) * p + np.sin(r) * direction)
 
+    def log(self, p, q):
+        p, q = np.asarray(p), np.asarray(q)
+        w = q - np.sum(p * q, axis=-1, keepdims=True) * p  # q's component tangent at p
+        norm = np.linalg.norm(w, axis=-1, keepdims=True)
+        return w * (self.distance(p, q)[:, None] / np.where(norm > 0, norm, 1.0))
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), None  # chords grow with arcs
+
     def random_unit_tangent(self, rng, p):
         g = rng.normal(size=np.shape(p))
         g -= np.sum(g * p, axis=-1, keepdims=True) * p
@@ -80,20 +90,31 @@ class Sphere(Manifold):
     def wrap(self, p):
         return _normalise(p)
 
-    def _render_batch(self, p):
+    def tangent_basis(self, p):
+        p = np.asarray(p, dtype=np.float64)
+        # Gram-Schmidt from the coordinate axis least aligned with p: never degenerate.
+        axis = np.eye(3)[np.argmin(np.abs(p), axis=-1)]
+        e1 = _normalise(axis - np.sum(axis * p, axis=-1, keepdims=True) * p)
+        return np.stack([e1, np.cross(p, e1)], axis=1)
+
+    def retract(self, p, v, xp=np):
+        w = p + v
+        return w / xp.sqrt(xp.sum(w**2, axis=-1, keepdims=True))
+
+    def _render_batch(self, p, xp=np):
         u, v = self.pixel_grid()
         nx = (u - 0.5) / self.ball_radius_px
         ny = (0.5 - v) / self.ball_radius_px
         rho2 = nx**2 + ny**2
         nz = np.sqrt(np.clip(1.0 - rho2, 0.0, None))
         edge = self.edge_width / (self.image_size * self.ball_radius_px)
-        mask = smooth_step((1.0 - np.sqrt(rho2)) / edge)
+        mask = smooth_step((1.0 - np.sqrt(rho2)) / edge)  # constant: NumPy even when xp is not
         views = []
         for side in (1.0, -1.0):  # channel 0: seen from +z, channel 1: from -z
             normals = np.stack([nx, ny, side * nz], axis=-1)  # (H, W, 3)
-            cos = np.einsum("hwk,nk->nhw", normals, p)
-            views.append(mask[None] * np.exp(self.sharpness * (cos - 1.0)))
-        return np.stack(views, axis=-1)
+            cos = xp.einsum("hwk,nk->nhw", normals, p)
+            views.append(mask[None] * xp.exp(self.sharpness * (cos - 1.0)))
+        return xp.stack(views, axis=-1)
 
     def colour_coordinates(self, p):
         lon = (np.arctan2(p[:, 1], p[:, 0]) / (2 * np.pi)) % 1.0

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from isoflat_tf.manifolds import register
-from isoflat_tf.manifolds.base import Manifold, smooth_step
+from isoflat_tf.manifolds.base import Manifold, smooth_norm, smooth_step
 
 
 @register
@@ -30,6 +30,7 @@ class Square(Manifold):
     point_dim = 2
     chart_dim = 2
     diameter = float(np.sqrt(2.0))
+    volume = 1.0
 
     def distance(self, p, q):
         return np.linalg.norm(np.asarray(q) - np.asarray(p), axis=-1)
@@ -44,6 +45,12 @@ class Square(Manifold):
     def exp(self, p, v):
         return np.asarray(p) + np.asarray(v)
 
+    def log(self, p, q):
+        return np.asarray(q, dtype=np.float64) - np.asarray(p)
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), None
+
     def random_unit_tangent(self, rng, p):
         angle = rng.uniform(0.0, 2.0 * np.pi, size=np.shape(p)[0])
         return np.stack([np.cos(angle), np.sin(angle)], axis=-1)
@@ -57,12 +64,12 @@ class Square(Manifold):
     def chart(self, p):
         return np.asarray(p, dtype=np.float64)
 
-    def _render_batch(self, p):
+    def _render_batch(self, p, xp=np):
         u, v = self.pixel_grid()
         centre = self.margin + (1.0 - 2.0 * self.margin) * p  # (n, 2)
-        dist = np.hypot(u[None] - centre[:, 0, None, None], v[None] - centre[:, 1, None, None])
+        dist = smooth_norm(u[None] - centre[:, 0, None, None], v[None] - centre[:, 1, None, None], xp)
         edge = self.edge_width / self.image_size
-        return smooth_step((self.radius - dist) / edge)[..., None]
+        return smooth_step((self.radius - dist) / edge, xp)[..., None]
 
     def grid_lines(self, n_lines=5, n_points=60):
         s = np.linspace(0.0, 1.0, n_points)

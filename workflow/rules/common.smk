@@ -4,10 +4,17 @@ import sys
 from pathlib import Path
 
 from isoflat_tf.config import ConfigError, load_config, to_params
+from isoflat_tf.stores import StoreError, check_pairs_structure
 
 try:
     EXPERIMENT = load_config(config)
-except ConfigError as err:
+    # Users' own stores: their structure is checked from metadata before any
+    # job starts; the values (NaN, distances) are checked when a job loads them.
+    for _dataset in EXPERIMENT.datasets.values():
+        for _store in (_dataset.pairs_store, _dataset.test_store):
+            if _store is not None:
+                check_pairs_structure(_store)
+except (ConfigError, StoreError) as err:
     sys.exit(f"isoflat: {err}")
 
 RESOURCES = EXPERIMENT.resources
@@ -24,6 +31,8 @@ def package_modules(*names):
 def manifold_modules(dataset):
     """The modules that define a dataset's manifold: its geometry and renderer."""
     manifold = EXPERIMENT.datasets[dataset].manifold
+    if manifold is None:  # a user's own pairs: no manifold code involved
+        return []
     return package_modules("manifolds/base.py", f"manifolds/{manifold}.py")
 
 
@@ -36,6 +45,9 @@ def run_dataset(wildcards):
 
 
 def pairs_path(run):
+    dataset = EXPERIMENT.datasets[run.dataset]
+    if dataset.user_data:
+        return dataset.pairs_store
     return f"{RESULTS}/pairs/{run.dataset}/{run.sampling}.zarr"
 
 
@@ -83,17 +95,27 @@ def first_seed_of_each_method(dataset):
 
 
 def datasets_with_runs():
-    return [name for name in EXPERIMENT.datasets if dataset_runs(name)]
+    """Datasets of a known manifold with runs: they get baselines and comparison figures."""
+    return [name for name, d in EXPERIMENT.datasets.items() if dataset_runs(name) and not d.user_data]
 
 
 def all_metrics():
-    return [metrics for name in datasets_with_runs() for *_, metrics in evaluations(name)]
+    """Every evaluation's metrics.json: runs on any dataset, and baselines."""
+    runs = [f"{RESULTS}/runs/{name}/metrics.json" for name in EXPERIMENT.runs]
+    baselines = [m for name in datasets_with_runs() for label, run, *_, m in evaluations(name) if run is None]
+    return runs + baselines
+
+
+def test_path(run):
+    """The store a run is evaluated on: the test points, or a user's test (else training) pairs."""
+    dataset = EXPERIMENT.datasets[run.dataset]
+    if dataset.user_data:
+        return dataset.test_store or dataset.pairs_store
+    return f"{RESULTS}/data/{run.dataset}/test.zarr"
 
 
 def all_outputs():
-    # Training point sets are not consumed yet (baselines and the decoder will
-    # fit on them) but belong to every experiment's data.
-    outputs = [f"{RESULTS}/data/{name}/train.zarr" for name in EXPERIMENT.datasets]
+    outputs = [f"{RESULTS}/data/{name}/train.zarr" for name, d in EXPERIMENT.datasets.items() if not d.user_data]
     outputs += [f"{RESULTS}/theory/gamma_limit.csv", f"{RESULTS}/figures/theory/gamma_limit.png"]
     for name in EXPERIMENT.runs:
         outputs += [f"{RESULTS}/runs/{name}/metrics.json"]

@@ -27,7 +27,7 @@ rule synthesize:
 rule sample_pairs:
     """Training pairs (x, y, midpoint z, distance d) at scale δ, with their images."""
     input:
-        code=lambda w: manifold_modules(w.dataset) + package_modules("sampling.py", "stores.py"),
+        code=lambda w: manifold_modules(w.dataset) + package_modules("sampling.py", "geometry.py", "stores.py"),
     output:
         directory(f"{RESULTS}/pairs/{{dataset}}/{{sampling}}.zarr"),
     params:
@@ -41,7 +41,8 @@ rule sample_pairs:
     resources:
         mem_mb=4000,
         runtime=30,
-    threads: 1
+    # The image-metric oracle runs TensorFlow on all the threads it gets.
+    threads: lambda w: RESOURCES.threads if sampling_run(w).pairs.geometry == "image" else 1
     conda:
         "../envs/isoflat.yaml"
     script:

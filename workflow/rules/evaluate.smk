@@ -5,10 +5,10 @@ rule evaluate:
     """Distortion, bending, interpolation and Procrustes metrics on test data."""
     input:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
-        decoder=f"{RESULTS}/runs/{{run}}/decoder.keras",
-        test=lambda w: f"{RESULTS}/data/{run_config(w).dataset}/test.zarr",
+        decoder=lambda w: [] if run_dataset(w).user_data else f"{RESULTS}/runs/{w.run}/decoder.keras",
+        test=lambda w: test_path(run_config(w)),
         code=lambda w: manifold_modules(run_config(w).dataset)
-        + package_modules("evaluation.py", "metrics.py", "sampling.py", "stores.py"),
+        + package_modules("evaluation.py", "metrics.py", "sampling.py", "geometry.py", "stores.py"),
     output:
         latent=directory(f"{RESULTS}/runs/{{run}}/latent.zarr"),
         metrics=f"{RESULTS}/runs/{{run}}/metrics.json",

@@ -13,5 +13,5 @@ pipeline.evaluate(
     snakemake.output.latent,  # noqa: F821
     snakemake.output.metrics,  # noqa: F821
     snakemake.threads,  # noqa: F821
-    decoder_path=snakemake.input.decoder,  # noqa: F821
+    decoder_path=snakemake.input.decoder or None,  # noqa: F821 (none for a user's data)
 )

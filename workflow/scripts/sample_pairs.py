@@ -9,4 +9,5 @@ pipeline.sample_pairs_store(
     from_params(PairsConfig, snakemake.params.pairs),  # noqa: F821
     snakemake.params.seed,  # noqa: F821
     snakemake.output[0],  # noqa: F821
+    snakemake.threads,  # noqa: F821
 )
