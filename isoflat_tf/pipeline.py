@@ -21,6 +21,7 @@ from isoflat_tf.config import (
     BaselineConfig,
     DatasetConfig,
     DecoderConfig,
+    EncoderConfig,
     EvaluationConfig,
     GammaLimitConfig,
     PairsConfig,
@@ -205,11 +206,22 @@ def evaluate(
     decode = keras_encode(decoder_path) if decoder_path else None
     labels = {"run": run.name, "method": run.method_label, "seed": run.seed}
     return _evaluate(
-        dataset, run, config, keras_encode(encoder_path), decode, test_path, latent_out, metrics_out, labels
+        dataset, run.pairs, config, keras_encode(encoder_path), decode, test_path, latent_out, metrics_out, labels
     )
 
 
-def _evaluate(dataset, run, config, encode, decode, test_path, latent_out, metrics_out, labels: dict) -> dict:
+def _evaluate(
+    dataset: DatasetConfig,
+    pairs: PairsConfig,
+    config: EvaluationConfig,
+    encode,
+    decode,
+    test_path,
+    latent_out,
+    metrics_out,
+    labels: dict,
+) -> dict:
+    """Evaluate an embedding at the scale, radial law and geometry of ``pairs``; write its stores."""
     from isoflat_tf.evaluation import evaluate as evaluate_embedding
 
     m = dataset_manifold(dataset)
@@ -219,12 +231,12 @@ def _evaluate(dataset, run, config, encode, decode, test_path, latent_out, metri
         m,
         encode,
         test,
-        run.pairs.delta,
-        run.pairs.min_distance_fraction,
+        pairs.delta,
+        pairs.min_distance_fraction,
         config,
         seed=derive_seed(labels["seed"], dataset.name, "evaluation"),
         decode=decode,
-        geometry=run.pairs.geometry,
+        geometry=pairs.geometry,
     )
     result = {**labels, "dataset": dataset.name, **result}
     log.info("evaluated %s in %.1fs: %s", labels["method"], time.perf_counter() - start, json.dumps(result))
@@ -235,7 +247,8 @@ def _evaluate(dataset, run, config, encode, decode, test_path, latent_out, metri
 
 def baseline(
     dataset: DatasetConfig,
-    run: RunConfig,
+    encoder: EncoderConfig,
+    pairs: PairsConfig,
     config: BaselineConfig,
     evaluation: EvaluationConfig,
     method: str,
@@ -246,18 +259,21 @@ def baseline(
     metrics_out: str | os.PathLike,
     threads: int | None,
 ) -> dict:
-    """Fit a baseline on the training images and score it with the same evaluation as ``run``."""
+    """Fit a baseline on the training images and score it like a run with these pairs.
+
+    ``encoder`` gives the latent dimension (and the autoencoder's architecture).
+    """
     from isoflat_tf import training
     from isoflat_tf.baselines import fit_baseline
 
     training.configure_tensorflow(derive_seed(seed, dataset.name, method), threads, "auto")
     images = stores.open_store(train_path, stores.DATASET)["image"].values
     start = time.perf_counter()
-    embedding = fit_baseline(method, images, run.encoder, config, derive_seed(seed, dataset.name, method, "fit"))
+    embedding = fit_baseline(method, images, encoder, config, derive_seed(seed, dataset.name, method, "fit"))
     log.info("fitted %s on %d images of %s in %.1fs", method, len(images), dataset.name, time.perf_counter() - start)
     labels = {"run": f"{dataset.name}/{method}", "method": method, "seed": seed}
     return _evaluate(
-        dataset, run, evaluation, embedding.encode, embedding.decode, test_path, latent_out, metrics_out, labels
+        dataset, pairs, evaluation, embedding.encode, embedding.decode, test_path, latent_out, metrics_out, labels
     )
 
 

@@ -116,7 +116,8 @@ def test_path(run):
 
 def all_outputs():
     outputs = [f"{RESULTS}/data/{name}/train.zarr" for name, d in EXPERIMENT.datasets.items() if not d.user_data]
-    outputs += [f"{RESULTS}/theory/gamma_limit.csv", f"{RESULTS}/figures/theory/gamma_limit.png"]
+    if any(not d.user_data for d in EXPERIMENT.datasets.values()):
+        outputs += [f"{RESULTS}/theory/gamma_limit.csv", f"{RESULTS}/figures/theory/gamma_limit.png"]
     for name in EXPERIMENT.runs:
         outputs += [f"{RESULTS}/runs/{name}/metrics.json"]
         outputs += [f"{RESULTS}/figures/{name}/{fig}.png" for fig in ("embedding", "training", "interpolation")]

@@ -40,7 +40,8 @@ rule baseline:
         metrics=f"{RESULTS}/baselines/{{dataset}}/{{method}}/seed{{seed}}/metrics.json",
     params:
         dataset=lambda w: to_params(EXPERIMENT.datasets[w.dataset]),
-        run=lambda w: to_params(reference_run(w.dataset)),
+        encoder=lambda w: to_params(reference_run(w.dataset).encoder),
+        pairs=lambda w: to_params(reference_run(w.dataset).pairs),
         baselines=to_params(EXPERIMENT.baselines),
         evaluation=to_params(EXPERIMENT.evaluation),
     log:

@@ -1,12 +1,13 @@
 """Snakemake script of rule ``baseline``: see ``isoflat_tf.pipeline.baseline``."""
 
 from isoflat_tf import pipeline
-from isoflat_tf.config import BaselineConfig, DatasetConfig, EvaluationConfig, RunConfig, from_params
+from isoflat_tf.config import BaselineConfig, DatasetConfig, EncoderConfig, EvaluationConfig, PairsConfig, from_params
 
 pipeline.setup_logging(snakemake.log[0])  # noqa: F821 (snakemake is injected)
 pipeline.baseline(
     from_params(DatasetConfig, snakemake.params.dataset),  # noqa: F821
-    from_params(RunConfig, snakemake.params.run),  # noqa: F821
+    from_params(EncoderConfig, snakemake.params.encoder),  # noqa: F821
+    from_params(PairsConfig, snakemake.params.pairs),  # noqa: F821
     from_params(BaselineConfig, snakemake.params.baselines),  # noqa: F821
     from_params(EvaluationConfig, snakemake.params.evaluation),  # noqa: F821
     snakemake.wildcards.method,  # noqa: F821
