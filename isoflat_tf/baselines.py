@@ -66,7 +66,7 @@ def fit_autoencoder(images: np.ndarray, encoder_config: EncoderConfig, config: B
     import keras
 
     from isoflat_tf.config import DecoderConfig
-    from isoflat_tf.decoder import build_decoder
+    from isoflat_tf.decoder import RECONSTRUCTION_LOSS, build_decoder
     from isoflat_tf.encoder import build_encoder
 
     keras.utils.set_random_seed(seed)
@@ -76,11 +76,11 @@ def fit_autoencoder(images: np.ndarray, encoder_config: EncoderConfig, config: B
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)))
     steps = math.ceil(len(images) / config.autoencoder_batch_size) * config.autoencoder_epochs
     schedule = keras.optimizers.schedules.CosineDecay(config.autoencoder_learning_rate, steps, alpha=0.01)
-    autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss=RECONSTRUCTION_LOSS)
     history = autoencoder.fit(
         images, images, batch_size=config.autoencoder_batch_size, epochs=config.autoencoder_epochs, verbose=0
     )
-    log.info("autoencoder: final reconstruction MSE %.3g", history.history["loss"][-1])
+    log.info("autoencoder: final reconstruction loss %.4g", history.history["loss"][-1])
     return Embedding(
         "autoencoder",
         encode=lambda x: np.asarray(encoder.predict(x, batch_size=1024, verbose=0), np.float64),

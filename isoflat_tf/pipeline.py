@@ -147,7 +147,7 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
         device=device,
     )
     training.write_history(rows, out_dir / "history.csv")
-    training.save_encoder(encoder, out_dir / "encoder.keras")
+    training.save_model(encoder, out_dir / "encoder.keras")
     log.info("wrote %s", out_dir / "encoder.keras")
 
 
@@ -181,9 +181,9 @@ def train_decoder(
     training.configure_tensorflow(derive_seed(run.seed, run.name, "decoder"), threads, run.training.device)
     images = stores.open_store(train_path, stores.DATASET)["image"].values
     start = time.perf_counter()
-    decoder, mse = fit_decoder(keras_encode(encoder_path)(images), images, config, derive_seed(run.seed, "decoder"))
-    log.info("decoder of %s: MSE %.3g after %.1fs", run.name, mse, time.perf_counter() - start)
-    training.save_encoder(decoder, out)
+    decoder, loss = fit_decoder(keras_encode(encoder_path)(images), images, config, derive_seed(run.seed, "decoder"))
+    log.info("decoder of %s: loss %.4g after %.1fs", run.name, loss, time.perf_counter() - start)
+    training.save_model(decoder, out)
 
 
 def evaluate(

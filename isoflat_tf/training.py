@@ -270,10 +270,10 @@ def train(
     return model.encoder, history
 
 
-def save_encoder(encoder, path: str | os.PathLike) -> None:
-    """Save ``encoder`` as a ``.keras`` file atomically."""
+def save_model(model, path: str | os.PathLike) -> None:
+    """Save a Keras model (the encoder, the decoder) as a ``.keras`` file atomically."""
     with atomic_path(path) as tmp:
-        encoder.save(tmp)
+        model.save(tmp)
 
 
 def write_history(rows: list[dict], path: str | os.PathLike) -> None:

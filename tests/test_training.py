@@ -46,7 +46,7 @@ def test_training_reduces_the_loss_and_the_encoder_reloads_without_custom_object
     assert {"val_loss", "val_ratio_error"} <= set(rows[0])
     assert not (tmp_path / "ckpt").exists()  # the checkpoint is removed when training completes
     path = tmp_path / "encoder.keras"
-    training.save_encoder(encoder, path)
+    training.save_model(encoder, path)
     images = tiny_pairs()["x"][:5]
     reloaded = keras.models.load_model(path)
     np.testing.assert_allclose(reloaded(images).numpy(), encoder(images).numpy(), rtol=1e-6)
