@@ -6,9 +6,6 @@ binary cross-entropy of the [0, 1] pixels: with mean squared error a decoder of
 small objects on a black background settles on the black image (relative
 error 1.0 against 0.055 with cross-entropy, measured on the square's images).
 """
-
-RECONSTRUCTION_LOSS = "binary_crossentropy"
-
 from __future__ import annotations
 
 import logging
@@ -17,6 +14,8 @@ import math
 import numpy as np
 
 from isoflat_tf.config import DecoderConfig
+
+RECONSTRUCTION_LOSS = "binary_crossentropy"
 
 log = logging.getLogger(__name__)
 
