@@ -69,3 +69,18 @@ def test_procrustes_pads_a_lower_dimensional_chart():
     assert metrics.procrustes_error(latent, chart, np.sqrt(2)) < 1e-12
     with pytest.raises(ValueError, match="exceeds latent dimension"):
         metrics.procrustes_error(chart[:, :1], chart, 1.0)
+
+
+def test_a_folded_embedding_scores_low_trustworthiness():
+    """Folding the square in half puts far points side by side: trustworthiness drops, isometry scores 1."""
+    points = np.random.default_rng(4).uniform(size=(400, 2))
+
+    def rows_of(a):
+        return lambda rows: np.linalg.norm(a[rows, None, :] - a[None, :, :], axis=-1)
+
+    folded = np.stack([np.abs(points[:, 0] - 0.5), points[:, 1]], axis=1)
+    isometric = metrics.neighbourhood_preservation(rows_of(points), rows_of(points @ rotation(0.3).T), 400, 10)
+    fold = metrics.neighbourhood_preservation(rows_of(points), rows_of(folded), 400, 10)
+    assert isometric["trustworthiness"] == pytest.approx(1.0) and isometric["continuity"] == pytest.approx(1.0)
+    assert fold["trustworthiness"] < 0.9
+    assert fold["continuity"] > 0.97  # neighbours stay neighbours: the fold only adds false ones

@@ -126,3 +126,32 @@ def test_tiny_run_is_deterministic(workdir, tmp_path):
     first = json.loads((workdir / "results/runs/square/metrics.json").read_text())
     second = json.loads((again / "results/runs/square/metrics.json").read_text())
     assert first == second
+
+
+def test_summary_has_a_row_per_dataset_method_and_seed(workdir):
+    import pandas as pd
+
+    from isoflat_tf.summary import HEADLINE, KEYS
+
+    cfg = load_config_file(TINY_CONFIG)
+    rows = pd.read_csv(workdir / "results/summary.csv")
+    assert list(rows.columns) == [*KEYS, *(name for name, _ in HEADLINE)]
+    expected = len(cfg.runs) + len(cfg.datasets) * len(cfg.baselines.methods)  # one seed
+    assert len(rows) == expected
+    assert set(rows["method"]) == {*cfg.baselines.methods, *(r.method_label for r in cfg.runs.values())}
+    assert rows.groupby(["dataset", "method", "seed"]).size().max() == 1
+    decoded = rows.dropna(subset=["reconstruction_error"])["method"]
+    assert set(decoded) == {"pca", "autoencoder", *(r.method_label for r in cfg.runs.values())}
+    markdown = (workdir / "results/summary.md").read_text()
+    assert markdown.count("\n") == 2 + expected  # header, rule, one line per (dataset, method)
+    for name in cfg.datasets:
+        for fig in ("embeddings", "strips", "interpolation", "bars"):
+            assert (workdir / f"results/figures/{name}/comparison_{fig}.png").stat().st_size > 10_000
+
+
+def test_report_builds(workdir):
+    report = workdir / "report.html"
+    run_snakemake(workdir, "--report", str(report), "--configfile", str(TINY_CONFIG))
+    html = report.read_text(errors="replace")
+    assert report.stat().st_size > 100_000
+    assert "comparison_embeddings.png" in html and "gamma_limit.png" in html
