@@ -33,7 +33,7 @@ CONFIGS = ["--configfile", str(TINY_CONFIG), str(SWEEP_CONFIG)]
 PROFILE = ["--profile", str(ROOT / "profiles" / "slurm")]
 # Quick first status check: tiny jobs end within seconds (the profile waits 20 s for real clusters).
 FAST_STATUS = ["--slurm-init-seconds-before-status-checks", "2"]
-LOCAL_RULES = {"all", "aggregate"}
+LOCAL_RULES = {"all", "aggregate", "summary"}  # the Snakefile's localrules: they run beside the scheduler
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/")
 
 
