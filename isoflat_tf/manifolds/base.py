@@ -194,3 +194,26 @@ def wrap_angle(a: np.ndarray) -> np.ndarray:
 def angle_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The signed shortest turn from a to b, in [−π, π): the step across the seam at 0 ≡ 2π."""
     return np.mod(np.asarray(b) - np.asarray(a) + np.pi, TWO_PI) - np.pi
+
+
+class EuclideanRegion(Manifold):
+    """A region of the Euclidean plane in its own coordinates: straight geodesics, exp is addition."""
+
+    def distance(self, p, q):
+        return np.linalg.norm(np.asarray(q) - np.asarray(p), axis=-1)
+
+    def geodesic(self, p, q, t):
+        t = np.asarray(t, dtype=np.float64)[None, :, None]
+        return (1.0 - t) * np.asarray(p)[:, None, :] + t * np.asarray(q)[:, None, :]
+
+    def midpoint(self, p, q):
+        return 0.5 * (np.asarray(p) + np.asarray(q))
+
+    def exp(self, p, v):
+        return np.asarray(p) + np.asarray(v)
+
+    def log(self, p, q):
+        return np.asarray(q, dtype=np.float64) - np.asarray(p)
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), None

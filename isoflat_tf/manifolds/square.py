@@ -7,12 +7,12 @@ import dataclasses
 import numpy as np
 
 from isoflat_tf.manifolds import register
-from isoflat_tf.manifolds.base import Manifold, smooth_norm, smooth_step
+from isoflat_tf.manifolds.base import EuclideanRegion, smooth_norm, smooth_step
 
 
 @register
 @dataclasses.dataclass(frozen=True)
-class Square(Manifold):
+class Square(EuclideanRegion):
     """[0,1]² encoded as images of a smooth-edged disk centred at the point.
 
     The disk centre moves over [margin, 1 - margin]² of the image so the disk
@@ -31,25 +31,6 @@ class Square(Manifold):
     chart_dim = 2
     diameter = float(np.sqrt(2.0))
     volume = 1.0
-
-    def distance(self, p, q):
-        return np.linalg.norm(np.asarray(q) - np.asarray(p), axis=-1)
-
-    def geodesic(self, p, q, t):
-        t = np.asarray(t, dtype=np.float64)[None, :, None]
-        return (1.0 - t) * np.asarray(p)[:, None, :] + t * np.asarray(q)[:, None, :]
-
-    def midpoint(self, p, q):
-        return 0.5 * (np.asarray(p) + np.asarray(q))
-
-    def exp(self, p, v):
-        return np.asarray(p) + np.asarray(v)
-
-    def log(self, p, q):
-        return np.asarray(q, dtype=np.float64) - np.asarray(p)
-
-    def neighbour_space(self, p):
-        return np.asarray(p, dtype=np.float64), None
 
     def random_unit_tangent(self, rng, p):
         angle = rng.uniform(0.0, 2.0 * np.pi, size=np.shape(p)[0])

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from isoflat_tf.manifolds import register
-from isoflat_tf.manifolds.base import TWO_PI, Manifold, gaussian_blob
+from isoflat_tf.manifolds.base import TWO_PI, EuclideanRegion, gaussian_blob
 
 LENGTH = TWO_PI  # intrinsic length of the rolled-up side
 WIDTH = 1.0
@@ -15,7 +15,7 @@ WIDTH = 1.0
 
 @register
 @dataclasses.dataclass(frozen=True)
-class SwissRoll(Manifold):
+class SwissRoll(EuclideanRegion):
     """The rectangle [0, 2π] × [0, 1] with the Euclidean metric; points (s, t).
 
     Channel 0 shows a round Gaussian blob on an Archimedean spiral r = bφ
@@ -43,25 +43,6 @@ class SwissRoll(Manifold):
     volume = LENGTH * WIDTH
     channels = 2
     colour_labels = ("position along the roll / length", "position across / width")
-
-    def distance(self, p, q):
-        return np.linalg.norm(np.asarray(q) - np.asarray(p), axis=-1)
-
-    def geodesic(self, p, q, t):
-        t = np.asarray(t, dtype=np.float64)[None, :, None]
-        return (1.0 - t) * np.asarray(p)[:, None, :] + t * np.asarray(q)[:, None, :]
-
-    def midpoint(self, p, q):
-        return 0.5 * (np.asarray(p) + np.asarray(q))
-
-    def exp(self, p, v):
-        return np.asarray(p) + np.asarray(v)
-
-    def log(self, p, q):
-        return np.asarray(q, dtype=np.float64) - np.asarray(p)
-
-    def neighbour_space(self, p):
-        return np.asarray(p, dtype=np.float64), None
 
     def random_unit_tangent(self, rng, p):
         angle = rng.uniform(0.0, TWO_PI, size=np.shape(p)[0])
