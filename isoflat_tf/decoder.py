@@ -6,6 +6,7 @@ binary cross-entropy of the [0, 1] pixels: with mean squared error a decoder of
 small objects on a black background settles on the black image (relative
 error 1.0 against 0.055 with cross-entropy, measured on the square's images).
 """
+
 from __future__ import annotations
 
 import logging

@@ -217,3 +217,27 @@ class EuclideanRegion(Manifold):
 
     def neighbour_space(self, p):
         return np.asarray(p, dtype=np.float64), None
+
+
+class FlatAngles(Manifold):
+    """Angles with the flat metric (circle, flat torus): geodesics are wrapped straight lines."""
+
+    def distance(self, p, q):
+        return np.linalg.norm(angle_difference(p, q), axis=-1)
+
+    def geodesic(self, p, q, t):
+        step = angle_difference(p, q)[:, None, :]
+        t = np.asarray(t, dtype=np.float64)[None, :, None]
+        return wrap_angle(np.asarray(p)[:, None, :] + t * step)
+
+    def midpoint(self, p, q):
+        return wrap_angle(p + 0.5 * angle_difference(p, q))
+
+    def exp(self, p, v):
+        return wrap_angle(np.asarray(p) + np.asarray(v))
+
+    def log(self, p, q):
+        return angle_difference(p, q)
+
+    def neighbour_space(self, p):
+        return np.asarray(p, dtype=np.float64), np.full(self.point_dim, TWO_PI)

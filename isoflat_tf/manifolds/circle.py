@@ -7,12 +7,12 @@ import dataclasses
 import numpy as np
 
 from isoflat_tf.manifolds import register
-from isoflat_tf.manifolds.base import TWO_PI, Manifold, angle_difference, gaussian_blob, wrap_angle
+from isoflat_tf.manifolds.base import TWO_PI, FlatAngles, gaussian_blob, wrap_angle
 
 
 @register
 @dataclasses.dataclass(frozen=True)
-class Circle(Manifold):
+class Circle(FlatAngles):
     """S¹ with points given by their angle θ ∈ [0, 2π).
 
     The image is an elongated Gaussian blob (a clock hand) centred at distance
@@ -34,26 +34,6 @@ class Circle(Manifold):
     diameter = float(np.pi)
     volume = TWO_PI
     colour_labels = ("angle / 2π", "(1 + cos angle) / 2")
-
-    def distance(self, p, q):
-        return np.abs(angle_difference(p[:, 0], q[:, 0]))
-
-    def geodesic(self, p, q, t):
-        step = angle_difference(p, q)[:, None, :]
-        t = np.asarray(t, dtype=np.float64)[None, :, None]
-        return wrap_angle(np.asarray(p)[:, None, :] + t * step)
-
-    def midpoint(self, p, q):
-        return wrap_angle(p + 0.5 * angle_difference(p, q))
-
-    def exp(self, p, v):
-        return wrap_angle(np.asarray(p) + np.asarray(v))
-
-    def log(self, p, q):
-        return angle_difference(p, q)
-
-    def neighbour_space(self, p):
-        return np.asarray(p, dtype=np.float64), np.array([TWO_PI])
 
     def random_unit_tangent(self, rng, p):
         return rng.choice([-1.0, 1.0], size=(np.shape(p)[0], 1))

@@ -7,12 +7,12 @@ import dataclasses
 import numpy as np
 
 from isoflat_tf.manifolds import register
-from isoflat_tf.manifolds.base import TWO_PI, Manifold, angle_difference, gaussian_blob, wrap_angle
+from isoflat_tf.manifolds.base import TWO_PI, FlatAngles, gaussian_blob, wrap_angle
 
 
 @register
 @dataclasses.dataclass(frozen=True)
-class Torus(Manifold):
+class Torus(FlatAngles):
     """The flat torus R²/(2πZ)², points given by two angles in [0, 2π).
 
     Channel k shows a clock hand (an off-centre elongated Gaussian blob, as in
@@ -33,26 +33,6 @@ class Torus(Manifold):
     volume = TWO_PI**2
     channels = 2
     colour_labels = ("first angle / 2π", "second angle / 2π")
-
-    def distance(self, p, q):
-        return np.linalg.norm(angle_difference(p, q), axis=-1)
-
-    def geodesic(self, p, q, t):
-        step = angle_difference(p, q)[:, None, :]
-        t = np.asarray(t, dtype=np.float64)[None, :, None]
-        return wrap_angle(np.asarray(p)[:, None, :] + t * step)
-
-    def midpoint(self, p, q):
-        return wrap_angle(p + 0.5 * angle_difference(p, q))
-
-    def exp(self, p, v):
-        return wrap_angle(np.asarray(p) + np.asarray(v))
-
-    def log(self, p, q):
-        return angle_difference(p, q)
-
-    def neighbour_space(self, p):
-        return np.asarray(p, dtype=np.float64), np.array([TWO_PI, TWO_PI])
 
     def random_unit_tangent(self, rng, p):
         angle = rng.uniform(0.0, TWO_PI, size=np.shape(p)[0])
