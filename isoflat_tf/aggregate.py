@@ -16,6 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from isoflat_tf.summary import flatten_metrics  # noqa: E402
+
 # The settings that tell a sweep's runs apart; runs differing only in the seed form a group.
 SETTINGS = ["dataset", "distortion", "bending_weight", "delta"]
 # Shown in the sweep figure, against λ and against δ.
@@ -37,29 +39,6 @@ def run_settings(run: dict) -> dict:
         "delta": run["pairs"]["delta"],
         "seed": run["seed"],
     }
-
-
-# Numbers in metrics.json that describe the evaluation rather than measure the embedding.
-NOT_METRICS = {"delta", "n_test_points", "n_test_pairs"}
-
-
-def flatten_metrics(metrics: dict) -> dict[str, float]:
-    """The numeric metrics of one ``metrics.json`` as flat columns.
-
-    ``interpolation_error`` becomes ``interpolation_error_{k}`` (mean over paths
-    of length k δ) and ``interpolation_error_max`` (at the largest k).
-    """
-    flat = {
-        k: float(v)
-        for k, v in metrics.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and k not in NOT_METRICS
-    }
-    interp = metrics.get("interpolation_error", {})
-    for k, value in interp.items():
-        flat[f"interpolation_error_{k}"] = value["mean"]
-    if interp:
-        flat["interpolation_error_max"] = interp[max(interp, key=float)]["mean"]
-    return flat
 
 
 def runs_table(settings: list[dict], metrics: list[dict]) -> pd.DataFrame:

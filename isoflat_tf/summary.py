@@ -11,31 +11,48 @@ import pandas as pd
 
 KEYS = ("dataset", "manifold", "method", "seed", "run")
 
-# Headline columns: (column name, path into metrics.json).
+# Headline columns of the summary, named as in ``flatten_metrics``.
 HEADLINE = (
-    ("scale_free_mean_abs_ratio_error", ("scale_free_mean_abs_ratio_error",)),
-    ("mean_abs_ratio_error", ("mean_abs_ratio_error",)),
-    ("rms_sqrt_bending", ("rms_sqrt_bending",)),
-    ("scale_free_rms_sqrt_bending", ("scale_free_rms_sqrt_bending",)),
-    ("interpolation_error_1", ("interpolation_error", "1", "mean")),
-    ("interpolation_error_4", ("interpolation_error", "4", "mean")),
-    ("interpolation_error_8", ("interpolation_error", "8", "mean")),
-    ("procrustes_error", ("procrustes_error",)),
-    ("trustworthiness", ("trustworthiness",)),
-    ("continuity", ("continuity",)),
-    ("scale_free_global_distance_error", ("scale_free_global_distance_error",)),
-    ("reconstruction_error", ("reconstruction_error",)),
-    ("decoded_interpolation_error_4", ("decoded_interpolation_error", "4", "mean")),
+    "scale_free_mean_abs_ratio_error",
+    "mean_abs_ratio_error",
+    "rms_sqrt_bending",
+    "scale_free_rms_sqrt_bending",
+    "interpolation_error_1",
+    "interpolation_error_4",
+    "interpolation_error_8",
+    "procrustes_error",
+    "trustworthiness",
+    "continuity",
+    "scale_free_global_distance_error",
+    "reconstruction_error",
+    "decoded_interpolation_error_4",
 )
 
+# Numbers in metrics.json that describe the evaluation rather than measure the embedding.
+NOT_METRICS = {"delta", "n_test_points", "n_test_pairs", "seed"}
+# Metrics given per multiple k of δ as ``{k: {"mean": …, …}}``.
+PER_MULTIPLE = ("interpolation_error", "decoded_interpolation_error")
 
-def _get(metrics: dict, path: tuple[str, ...]) -> float:
-    node = metrics
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return float("nan")
-        node = node[key]
-    return float(node)
+
+def flatten_metrics(metrics: dict) -> dict[str, float]:
+    """The numeric metrics of one ``metrics.json`` as flat columns.
+
+    A per-multiple metric such as ``interpolation_error`` becomes
+    ``interpolation_error_{k}`` (its mean over paths of length k δ) and
+    ``interpolation_error_max`` (at the largest k).
+    """
+    flat = {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and k not in NOT_METRICS
+    }
+    for name in PER_MULTIPLE:
+        per_k = metrics.get(name, {})
+        for k, value in per_k.items():
+            flat[f"{name}_{k}"] = float(value["mean"])
+        if per_k:
+            flat[f"{name}_max"] = float(per_k[max(per_k, key=float)]["mean"])
+    return flat
 
 
 def summary_rows(metrics_files: Iterable[str | os.PathLike]) -> pd.DataFrame:
@@ -43,13 +60,14 @@ def summary_rows(metrics_files: Iterable[str | os.PathLike]) -> pd.DataFrame:
     rows = []
     for path in metrics_files:
         m = json.loads(open(path).read())
-        rows.append({**{k: m.get(k) for k in KEYS}, **{name: _get(m, p) for name, p in HEADLINE}})
-    return pd.DataFrame(rows, columns=[*KEYS, *(name for name, _ in HEADLINE)])
+        flat = flatten_metrics(m)
+        rows.append({**{k: m.get(k) for k in KEYS}, **{name: flat.get(name, float("nan")) for name in HEADLINE}})
+    return pd.DataFrame(rows, columns=[*KEYS, *HEADLINE])
 
 
 def over_seeds(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation over seeds per (dataset, manifold, method), and the number of seeds."""
-    metrics = [name for name, _ in HEADLINE]
+    metrics = list(HEADLINE)
     grouped = rows.groupby(["dataset", "manifold", "method"], sort=False, dropna=False)  # a user's data: no manifold
     mean = grouped[metrics].mean()
     std = grouped[metrics].std(ddof=1).fillna(0.0)
@@ -61,7 +79,7 @@ def over_seeds(rows: pd.DataFrame) -> pd.DataFrame:
 def markdown_table(rows: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
     """A Markdown table of mean ± std over seeds for the chosen headline columns."""
     agg = over_seeds(rows)
-    columns = list(columns or [name for name, _ in HEADLINE])
+    columns = list(columns or HEADLINE)
     header = ["dataset", "method", "seeds", *columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, r in agg.iterrows():

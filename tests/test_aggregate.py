@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from isoflat_tf import aggregate
+from isoflat_tf import aggregate, summary
 
 
 def fake_metrics(error: float, bending: float) -> dict:
@@ -36,7 +36,7 @@ def fake_run(name: str, lam: float, delta: float, seed: int) -> dict:
 
 
 def test_flatten_keeps_measures_only():
-    flat = aggregate.flatten_metrics(fake_metrics(0.5, 0.2))
+    flat = summary.flatten_metrics(fake_metrics(0.5, 0.2))
     assert flat == {
         "mean_abs_ratio_error": 0.5,
         "scale_free_mean_abs_ratio_error": 0.25,

@@ -135,7 +135,7 @@ def test_summary_has_a_row_per_dataset_method_and_seed(workdir):
 
     cfg = load_config_file(TINY_CONFIG)
     rows = pd.read_csv(workdir / "results/summary.csv")
-    assert list(rows.columns) == [*KEYS, *(name for name, _ in HEADLINE)]
+    assert list(rows.columns) == [*KEYS, *HEADLINE]
     expected = len(cfg.runs) + len(cfg.datasets) * len(cfg.baselines.methods)  # one seed
     assert len(rows) == expected
     assert set(rows["method"]) == {*cfg.baselines.methods, *(r.method_label for r in cfg.runs.values())}

@@ -5,7 +5,7 @@ rule aggregate:
     """Per-run table, mean ± std across seeds per setting, metrics against λ and δ."""
     input:
         metrics=lambda w: [f"{RESULTS}/runs/{run}/metrics.json" for run in EXPERIMENT.sweeps[w.sweep].runs],
-        code=package_modules("aggregate.py"),
+        code=package_modules("aggregate.py", "summary.py"),
     output:
         runs=f"{RESULTS}/sweeps/{{sweep}}/runs.csv",
         summary=f"{RESULTS}/sweeps/{{sweep}}/summary.csv",
