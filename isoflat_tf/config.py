@@ -130,6 +130,11 @@ class TrainingConfig:
         CPU, where it is slower), ``true`` or ``false``.
       distribute: ``none`` or ``mirrored`` (``tf.distribute.MirroredStrategy`` over
         all visible GPUs, or CPUs when there are none; the batch is split).
+      bending_warmup_epochs: λ grows linearly from 0 to ``loss.bending_weight``
+        over this many epochs (0: constant λ). A continuation: where bending is
+        expensive at the start (a winding encoding such as ``swiss_roll``), a
+        constant λ can collapse a direction of the manifold before the encoder
+        has learnt to resolve it.
     """
 
     epochs: int = 12
@@ -141,6 +146,7 @@ class TrainingConfig:
     precision: str = "float32"
     jit_compile: bool | str = "auto"
     distribute: str = "none"
+    bending_warmup_epochs: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -522,6 +528,11 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
             problems.append(
                 f"{where}.training.final_learning_rate ({run.training.final_learning_rate:g}) must be ≤ "
                 f"learning_rate ({run.training.learning_rate:g})"
+            )
+        if run.training.bending_warmup_epochs > run.training.epochs:
+            problems.append(
+                f"{where}.training.bending_warmup_epochs ({run.training.bending_warmup_epochs:g}) must be ≤ "
+                f"epochs ({run.training.epochs}): λ would never reach loss.bending_weight"
             )
         runs[name] = run
     if problems:

@@ -20,13 +20,21 @@ class IsometricEncoderModel(keras.Model):
     [x; y; z] and its output is split, so every layer sees one large batch.
     """
 
-    def __init__(self, encoder: keras.Model, distortion: str = "quadratic", bending_weight: float = 1.0, **kwargs):
+    def __init__(
+        self,
+        encoder: keras.Model,
+        distortion: str = "quadratic",
+        bending_weight: float = 1.0,
+        bending_warmup_steps: int = 0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if distortion not in losses.DISTORTIONS:
             raise ValueError(f"unknown distortion {distortion!r}; available: {', '.join(losses.DISTORTIONS)}")
         self.encoder = encoder
         self.distortion = distortion
         self.bending_weight = float(bending_weight)
+        self.bending_warmup_steps = int(bending_warmup_steps)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in TERMS + TRAIN_ONLY}
         # Build now, so that optimizer state can be saved and restored with the model.
         self.build(encoder.input_shape)
@@ -38,12 +46,24 @@ class IsometricEncoderModel(keras.Model):
     def call(self, images, training=False):
         return self.encoder(images, training=training)
 
+    def current_bending_weight(self) -> tf.Tensor:
+        """λ at the optimizer's current step: it grows linearly from 0 over the warm-up steps.
+
+        Derived from ``optimizer.iterations`` (saved with the optimizer), so a
+        resumed run continues the same schedule.
+        """
+        if self.bending_warmup_steps <= 0:
+            return tf.constant(self.bending_weight)
+        step = tf.cast(self.optimizer.iterations, tf.float32)
+        return self.bending_weight * tf.minimum(1.0, (step + 1.0) / self.bending_warmup_steps)
+
     def _terms(self, batch, training: bool) -> dict[str, tf.Tensor]:
         n = tf.shape(batch["x"])[0]
         latent = self.encoder(tf.concat([batch["x"], batch["y"], batch["z"]], axis=0), training=training)
         phi_x, phi_y, phi_z = latent[:n], latent[n : 2 * n], latent[2 * n :]
         distance = tf.cast(batch["distance"], latent.dtype)
-        return losses.pair_loss_terms(phi_x, phi_y, phi_z, distance, self.distortion, self.bending_weight)
+        weight = tf.cast(self.current_bending_weight(), latent.dtype)
+        return losses.pair_loss_terms(phi_x, phi_y, phi_z, distance, self.distortion, weight)
 
     def _update(self, terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         for name in terms:
@@ -78,6 +98,7 @@ class IsometricEncoderModel(keras.Model):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "distortion": self.distortion,
             "bending_weight": self.bending_weight,
+            "bending_warmup_steps": self.bending_warmup_steps,
         }
 
     @classmethod

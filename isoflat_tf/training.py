@@ -241,7 +241,12 @@ def train(
     else:
         with strategy.scope(), dtype_policy(config.precision):
             encoder = build_encoder(arrays["x"].shape[1:], encoder_config)
-            model = IsometricEncoderModel(encoder, distortion=distortion, bending_weight=bending_weight)
+            model = IsometricEncoderModel(
+                encoder,
+                distortion=distortion,
+                bending_weight=bending_weight,
+                bending_warmup_steps=round(config.bending_warmup_epochs * steps),
+            )
             schedule = keras.optimizers.schedules.CosineDecay(
                 config.learning_rate,
                 decay_steps=max(1, steps * config.epochs),

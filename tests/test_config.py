@@ -63,6 +63,7 @@ def set_key(raw, dotted, value):
         ("runs.sphere.encoder.latent_dim", 1, r"runs\.sphere\.encoder\.latent_dim is 1; it must be ≥ 2.*'sphere'"),
         ("runs.square.dataset", "torus", r"runs\.square\.dataset is 'torus'; allowed values: square, sphere"),
         ("runs.square.training.final_learning_rate", 1.0, r"final_learning_rate \(1\) must be ≤ learning_rate"),
+        ("runs.square.training.bending_warmup_epochs", 100, r"bending_warmup_epochs \(100\) must be ≤ epochs"),
     ],
 )
 def test_each_error_names_key_and_allowed_values(raw, key, value, message):

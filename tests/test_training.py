@@ -54,6 +54,26 @@ def test_training_reduces_the_loss_and_the_encoder_reloads_without_custom_object
     assert (tmp_path / "history.csv").read_text().startswith("epoch,")
 
 
+def test_bending_weight_warms_up_linearly_over_the_optimizer_steps():
+    pairs = tiny_pairs()
+    encoder = build_encoder(pairs["x"].shape[1:], TINY_ENCODER)
+    model = IsometricEncoderModel(encoder, "quadratic", 2.0, bending_warmup_steps=4)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    batch = {k: tf.constant(v[:16], tf.float32) for k, v in pairs.items()}
+    weights = []
+    for _ in range(6):
+        weights.append(float(model.current_bending_weight()))
+        for tracker in model.metrics:
+            tracker.reset_state()
+        logs = model.test_step(batch)  # the loss uses the weight of the current step
+        np.testing.assert_allclose(
+            float(logs["loss"]), float(logs["distortion"]) + weights[-1] * float(logs["bending"]), rtol=1e-5
+        )
+        model.train_step(batch)
+    np.testing.assert_allclose(weights, [0.5, 1.0, 1.5, 2.0, 2.0, 2.0])
+    assert IsometricEncoderModel.from_config(model.get_config()).bending_warmup_steps == 4
+
+
 def test_model_config_round_trip():
     encoder = build_encoder((8, 8, 1), TINY_ENCODER)
     model = IsometricEncoderModel(encoder, "elastic", 0.5)
