@@ -137,8 +137,8 @@ class TrainingConfig:
         has learnt to resolve it.
     """
 
-    epochs: int = 12
-    batch_size: int = 256
+    epochs: int = 6
+    batch_size: int = 128
     learning_rate: float = 1e-3
     final_learning_rate: float = 1e-5
     validation_fraction: float = 0.1
