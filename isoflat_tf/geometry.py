@@ -107,8 +107,10 @@ class ImageOracle:
             y = np.concatenate([y, np.repeat(y[-1:], pad, axis=0)])
         centre = m.midpoint(x, y)
         basis = m.tangent_basis(centre)  # (n, dim, point_dim)
-        ax = np.einsum("np,nip->ni", m.log(centre, x), basis)
-        ay = np.einsum("np,nip->ni", m.log(centre, y), basis)
+        # Coordinates of the log vectors in the basis (a transpose where the basis is Euclidean-orthonormal).
+        dual = np.linalg.pinv(basis)  # (n, point_dim, dim)
+        ax = np.einsum("np,npi->ni", m.log(centre, x), dual)
+        ay = np.einsum("np,npi->ni", m.log(centre, y), dual)
         t = (np.arange(1, segments) / segments)[None, :, None]
         a = (1.0 - t) * ax[:, None, :] + t * ay[:, None, :]  # (n, K-1, dim): the geodesic, in the chart
         step = _compiled_step(m, segments)

@@ -40,6 +40,20 @@ def test_square_image_metric_is_a_constant_multiple_of_the_euclidean_one():
     np.testing.assert_allclose(m.distance(z, m.midpoint(x, y)) / m.distance(x, y), 0.0, atol=0.01)
 
 
+def test_gaussians_image_metric_is_the_fisher_rao_metric_up_to_the_hellinger_constant():
+    """Images of √p: the L2 metric of √p is 1/4 of Fisher–Rao, so d_image = c · d_FR with a known c."""
+    from isoflat_tf.manifolds.gaussians import SIGMA_RANGE, VISIBLE
+
+    size = 16
+    m = manifolds.get("gaussians", image_size=size)
+    x, y = sampling.ball_points(m, np.random.default_rng(1), 32, 0.1, 0.25)
+    d, z = geometry.ImageOracle(m).distance_midpoint(x, y)
+    # Rows × samples per unit of x × (2πσ₀²)^½ (the images are √p scaled to peak 1) × 1/4.
+    c = np.sqrt(size * size / (2 * VISIBLE) * np.sqrt(2 * np.pi * SIGMA_RANGE[0] ** 2) / 4)
+    np.testing.assert_allclose(d / m.distance(x, y), c, rtol=1e-3)
+    np.testing.assert_array_less(m.distance(z, m.midpoint(x, y)), 1e-3 * 0.1)
+
+
 def test_image_geodesic_is_stationary_for_the_discrete_energy():
     """First-order optimality checked independently: NumPy renders, central finite differences."""
     m = manifolds.get("sphere", image_size=16)

@@ -64,6 +64,11 @@ class Manifold(abc.ABC):
         """Logarithm map: the tangent vector v at p of the shortest geodesic, exp_p(v) = q."""
         raise NotImplementedError(f"manifold {self.name!r} defines no logarithm map")
 
+    def tangent_norm(self, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Riemannian length of tangent vectors v at p, (n,). The default suits coordinates
+        in which the metric is the Euclidean one of the ambient space."""
+        return np.linalg.norm(v, axis=-1)
+
     @abc.abstractmethod
     def random_unit_tangent(self, rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
         """Unit tangent vectors at p, uniform on the unit sphere of T_pM."""
@@ -85,7 +90,7 @@ class Manifold(abc.ABC):
         return delta * (lo + rng.uniform(size=n) * (1.0 - lo)) ** (1.0 / self.dim)
 
     def tangent_basis(self, p: np.ndarray) -> np.ndarray:
-        """An orthonormal basis of T_pM, shape (n, dim, point_dim).
+        """A basis of T_pM, orthonormal in the Riemannian metric, shape (n, dim, point_dim).
 
         The default suits manifolds whose coordinates are flat (the metric is
         the identity in them): the coordinate axes.
