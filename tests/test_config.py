@@ -176,3 +176,18 @@ def test_tiny_sweep_adds_to_the_tiny_runs_unchanged(raw):
     tiny = load_config(raw)
     assert all(both.runs[name] == run for name, run in tiny.runs.items())
     assert both.datasets == tiny.datasets and len(both.sweeps["lam"].runs) == 4
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "config").rglob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_experiment_is_valid(path):
+    experiment = load_config_file(path)
+    assert experiment.runs
+
+
+def test_zoo_and_paper_cover_every_registered_manifold():
+    from isoflat_tf import manifolds
+
+    for name in ("zoo.yaml", "paper.yaml"):
+        experiment = load_config_file(ROOT / "config" / "experiments" / name)
+        used = {experiment.datasets[run.dataset].manifold for run in experiment.runs.values()}
+        assert used == set(manifolds.available()), name
