@@ -49,7 +49,10 @@ def fit_pca(images: np.ndarray, latent_dim: int, seed: int) -> Embedding:
 def fit_isomap(images: np.ndarray, latent_dim: int, n_neighbors: int) -> Embedding:
     from sklearn.manifold import Isomap
 
-    iso = Isomap(n_neighbors=n_neighbors, n_components=latent_dim).fit(_flat(images))
+    # ARPACK (the "auto" choice above 200 points) starts from a random vector
+    # that Isomap does not seed, so its result varies in the last digits;
+    # the dense solver is deterministic and takes seconds at max_fit_points.
+    iso = Isomap(n_neighbors=n_neighbors, n_components=latent_dim, eigen_solver="dense").fit(_flat(images))
     return Embedding("isomap", encode=lambda x: iso.transform(_flat(x)))
 
 
