@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -43,3 +44,8 @@ def planned_jobs(output: str) -> dict[str, int]:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+def euclidean_rows(values: np.ndarray):
+    """``rows -> distances from values[rows] to all values``, the form ``metrics.neighbourhood_preservation`` takes."""
+    return lambda rows: np.linalg.norm(values[rows, None, :] - values[None, :, :], axis=-1)

@@ -7,6 +7,8 @@ from isoflat_tf import baselines, manifolds
 from isoflat_tf.config import BaselineConfig, EncoderConfig
 from isoflat_tf.metrics import neighbourhood_preservation
 
+from .conftest import euclidean_rows
+
 ENCODER = EncoderConfig(latent_dim=2, conv_filters=(4,), dense_units=(8,))
 CONFIG = BaselineConfig(n_neighbors=8, max_fit_points=300, autoencoder_epochs=1, autoencoder_batch_size=64)
 
@@ -35,12 +37,9 @@ def test_out_of_sample_points_keep_their_neighbours(method, square_images):
     _, points, test = square_images
     latent = baselines.fit_baseline(method, square_images[0], ENCODER, CONFIG, seed=0).encode(test)
 
-    def distances(values):
-        return lambda rows: np.linalg.norm(values[rows, None, :] - values[None, :, :], axis=-1)
-
-    scores = neighbourhood_preservation(distances(points), distances(latent), len(points), k=5)
+    scores = neighbourhood_preservation(euclidean_rows(points), euclidean_rows(latent), len(points), k=5)
     shuffled = neighbourhood_preservation(
-        distances(points), distances(np.random.default_rng(1).permutation(latent)), len(points), k=5
+        euclidean_rows(points), euclidean_rows(np.random.default_rng(1).permutation(latent)), len(points), k=5
     )
     assert scores["trustworthiness"] > 0.9, scores
     assert shuffled["trustworthiness"] < 0.7, shuffled  # the check itself can fail
