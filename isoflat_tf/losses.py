@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-DISTORTIONS = ("quadratic", "linear", "elastic")
+from isoflat_tf import distortions
+from isoflat_tf.distortions import EPSILON
 
-# Added under square roots and divisions so that coincident latent points
-# (s = 0) give finite values and gradients.
-EPSILON = 1e-12
+# The distortions W apply TensorFlow's ops to tensors (``isoflat_tf.distortions``).
+TF_OPS = distortions.ArrayOps(square=tf.square, sqrt=tf.sqrt)
 
 
 def squared_distortion_ratio(phi_x: tf.Tensor, phi_y: tf.Tensor, distance: tf.Tensor) -> tf.Tensor:
@@ -28,19 +28,8 @@ def squared_distortion_ratio(phi_x: tf.Tensor, phi_y: tf.Tensor, distance: tf.Te
 
 
 def distortion_penalty(s2: tf.Tensor, kind: str = "quadratic") -> tf.Tensor:
-    """W(s) from s², with W ≥ 0 and W(1) = 0.
-
-    - ``quadratic``: (s² − 1)². Needs no square root; W(0) = 1.
-    - ``linear``: (s − 1)². W(0) = 1.
-    - ``elastic``: s² + s⁻² − 2 = (s − 1/s)². Grows without bound as s → 0.
-    """
-    if kind == "quadratic":
-        return tf.square(s2 - 1.0)
-    if kind == "linear":
-        return tf.square(tf.sqrt(s2 + EPSILON) - 1.0)
-    if kind == "elastic":
-        return s2 + 1.0 / (s2 + EPSILON) - 2.0
-    raise ValueError(f"unknown distortion {kind!r}; available: {', '.join(DISTORTIONS)}")
+    """W(s) from s² for the registered distortion ``kind`` (``isoflat_tf.distortions``)."""
+    return distortions.penalty(s2, kind, TF_OPS)
 
 
 def bending(phi_x: tf.Tensor, phi_y: tf.Tensor, phi_z: tf.Tensor, distance: tf.Tensor) -> tf.Tensor:

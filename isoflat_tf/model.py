@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from isoflat_tf import losses
+from isoflat_tf import distortions, losses
 
 TERMS = ("loss", "distortion", "bending", "ratio_error")
 TRAIN_ONLY = ("grad_norm",)
@@ -29,8 +29,7 @@ class IsometricEncoderModel(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if distortion not in losses.DISTORTIONS:
-            raise ValueError(f"unknown distortion {distortion!r}; available: {', '.join(losses.DISTORTIONS)}")
+        distortions.DISTORTIONS.get(distortion)  # an unknown name raises, listing the known ones
         self.encoder = encoder
         self.distortion = distortion
         self.bending_weight = float(bending_weight)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from isoflat_tf import manifolds
+from isoflat_tf import distortions, manifolds
 from isoflat_tf.sampling import sample_pairs
 
 Array = np.ndarray
@@ -94,14 +94,8 @@ def standard_maps() -> list[AnalyticMap]:
 
 
 def distortion_penalty(s2: Array, kind: str) -> Array:
-    """W(s) from s², in NumPy (the same formulas as ``losses.distortion_penalty``)."""
-    if kind == "quadratic":
-        return (s2 - 1.0) ** 2
-    if kind == "linear":
-        return (np.sqrt(s2) - 1.0) ** 2
-    if kind == "elastic":
-        return s2 + 1.0 / s2 - 2.0
-    raise ValueError(f"unknown distortion {kind!r}")
+    """W(s) from s², in NumPy: the definitions of ``isoflat_tf.distortions``, as in the loss."""
+    return distortions.penalty(s2, kind)
 
 
 def tangent_frame(manifold: str, x: Array) -> tuple[Array, Array]:
