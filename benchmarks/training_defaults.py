@@ -23,8 +23,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from isoflat_tf import manifolds, stores, training  # noqa: E402
-from isoflat_tf.config import EvaluationConfig, load_config_file  # noqa: E402
-from isoflat_tf.evaluation import evaluate  # noqa: E402
+from isoflat_tf.config import EvaluationConfig  # noqa: E402
+from isoflat_tf.config_loader import load_config_file  # noqa: E402
+from isoflat_tf.evaluation import evaluate_embedding as evaluate  # noqa: E402
 from isoflat_tf.sampling import sample_pairs  # noqa: E402
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import matplotlib
@@ -16,17 +15,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from isoflat_tf.summary import flatten_metrics  # noqa: E402
+from isoflat_tf import figures  # noqa: E402
+from isoflat_tf.evaluation import columns  # noqa: E402
+from isoflat_tf.files import write_text  # noqa: E402
+from isoflat_tf.summary import flatten_metrics, over_seeds  # noqa: E402
 
 # The settings that tell a sweep's runs apart; runs differing only in the seed form a group.
 SETTINGS = ["dataset", "distortion", "bending_weight", "delta"]
-# Shown in the sweep figure, against λ and against δ.
-FIGURE_METRICS = {
-    "mean_abs_ratio_error": "mean |s − 1|",
-    "scale_free_mean_abs_ratio_error": "scale-free mean |s − 1|",
-    "rms_sqrt_bending": "RMS √b",
-    "interpolation_error_max": "interpolation error (longest paths)",
-}
+# Shown in the sweep figure, against λ and against δ: the registered columns with a sweep label.
+FIGURE_METRICS = {c.name: c.sweep for c in columns() if c.sweep}
 
 
 def run_settings(run: dict) -> dict:
@@ -55,11 +52,7 @@ def summarise(table: pd.DataFrame) -> pd.DataFrame:
     Columns: the settings, ``n_seeds``, then ``{metric}_mean`` and ``{metric}_std``.
     """
     metric_cols = [c for c in table.columns if c not in [*SETTINGS, "run", "seed"]]
-    groups = table.groupby(SETTINGS, sort=True)
-    stats = groups[metric_cols].agg(["mean", "std"])
-    stats.columns = [f"{metric}_{stat}" for metric, stat in stats.columns]
-    stats.insert(0, "n_seeds", groups["seed"].nunique())
-    return stats.reset_index()
+    return over_seeds(table, SETTINGS, metric_cols, sort=True)
 
 
 SYMBOLS = {"dataset": "", "distortion": "W=", "bending_weight": "λ=", "delta": "δ="}
@@ -125,11 +118,7 @@ def write_sweep_summary(
     metrics = [json.loads(Path(p).read_text()) for p in metrics_paths]
     table = runs_table([run_settings(r) for r in runs], metrics)
     summary = summarise(table)
-    for path in (runs_csv, summary_csv, figure_png):
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    table.to_csv(runs_csv, index=False)
-    summary.to_csv(summary_csv, index=False)
-    fig = sweep_figure(summary, f"sweep {name}")
-    fig.savefig(figure_png, dpi=110)
-    plt.close(fig)
+    write_text(table.to_csv(index=False), runs_csv)
+    write_text(summary.to_csv(index=False), summary_csv)
+    figures.save(sweep_figure(summary, f"sweep {name}"), figure_png)
     return summary

@@ -1,39 +1,27 @@
-"""Experiment configuration: schema validation and typed, resolved settings.
+"""The experiment's typed, resolved settings: one frozen dataclass per config section.
 
-``load_config`` checks a config dict against the JSON schema in
-``workflow/schemas/config.schema.yaml`` and against the facts the schema
-cannot express (known manifolds, latent dimension ≥ manifold dimension,
-runs naming existing datasets). Each failure raises ``ConfigError`` naming
-the key and the allowed values. Settings missing from the config take the
-defaults of the dataclasses below: they are the single source of defaults.
+Settings missing from the config take the defaults of these dataclasses: they
+are the single source of defaults. A closed set of allowed values is a
+``Literal`` type here (a test keeps the schema's enums equal to them); an
+open set is a registry (distortions, pair strategies, baselines, manifolds),
+whose names the schema reads when it is loaded. Loading and validation live
+in ``isoflat_tf.config_loader``, sweeps in ``isoflat_tf.sweeps``.
 
 This module imports neither TensorFlow nor Keras: the Snakefile uses it.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import itertools
-import typing
-import zlib
-from pathlib import Path
-from typing import Any
+from typing import Literal
 
-import jsonschema
-import numpy as np
-import yaml
-
-from isoflat_tf import manifolds
-
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
-
-
-BASELINE_METHODS = ("pca", "isomap", "umap", "autoencoder")
-
-
-class ConfigError(ValueError):
-    """The experiment config is invalid."""
+Geometry = Literal["intrinsic", "image"]
+Activation = Literal["elu", "softplus", "gelu", "tanh", "swish", "silu", "selu"]
+DecoderActivation = Literal["elu", "softplus", "gelu", "tanh", "swish", "silu", "selu", "relu"]
+Device = Literal["auto", "cpu", "gpu"]
+Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
+JitCompile = Literal["auto", True, False]
+Distribute = Literal["none", "mirrored"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,18 +46,13 @@ class DatasetConfig:
     test_store: str | None = None
     dimension: int | None = None
 
-    @property
-    def user_data(self) -> bool:
-        """Whether the pairs come from the user's own store instead of a manifold."""
-        return self.pairs_store is not None
-
 
 @dataclasses.dataclass(frozen=True)
 class PairsConfig:
     """Pair sampling (DESIGN §3); see ``isoflat_tf.sampling`` and ``isoflat_tf.geometry``.
 
     Attributes:
-      strategy: ``ball``, ``sphere`` or ``knn``.
+      strategy: a registered strategy (``isoflat_tf.sampling.STRATEGIES``): ``ball``, ``sphere``, ``knn``.
       geometry: where d and z come from: ``intrinsic`` (closed form) or
         ``image`` (discrete geodesics of the image metric).
       neighbours: k of the ``knn`` strategy.
@@ -79,13 +62,13 @@ class PairsConfig:
     delta: float = 0.05
     n_pairs: int = 20000
     min_distance_fraction: float = 0.25
-    geometry: str = "intrinsic"
+    geometry: Geometry = "intrinsic"
     neighbours: int = 8
 
 
 @dataclasses.dataclass(frozen=True)
 class LossConfig:
-    """The loss mean(W(s) + λ b): W is ``distortion``, λ is ``bending_weight``."""
+    """The loss mean(W(s) + λ b): W is ``distortion`` (``isoflat_tf.distortions``), λ is ``bending_weight``."""
 
     distortion: str = "quadratic"
     bending_weight: float = 1.0
@@ -108,8 +91,8 @@ class EncoderConfig:
     conv_filters: tuple[int, ...] = (32, 64, 64)
     kernel_size: int = 3
     dense_units: tuple[int, ...] = (256,)
-    activation: str = "elu"
-    dense_activation: str = "softplus"
+    activation: Activation = "elu"
+    dense_activation: Activation = "softplus"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,10 +125,10 @@ class TrainingConfig:
     learning_rate: float = 1e-3
     final_learning_rate: float = 1e-5
     validation_fraction: float = 0.1
-    device: str = "auto"
-    precision: str = "float32"
-    jit_compile: bool | str = "auto"
-    distribute: str = "none"
+    device: Device = "auto"
+    precision: Precision = "float32"
+    jit_compile: JitCompile = "auto"
+    distribute: Distribute = "none"
     bending_warmup_epochs: float = 0.0
 
 
@@ -185,7 +168,7 @@ class DecoderConfig:
 
     dense_units: tuple[int, ...] = (256,)
     conv_filters: tuple[int, ...] = (64, 32)
-    activation: str = "elu"
+    activation: DecoderActivation = "elu"
     epochs: int = 30
     batch_size: int = 128
     learning_rate: float = 2e-3
@@ -196,14 +179,14 @@ class BaselineConfig:
     """Baseline embeddings scored like isoflat (``isoflat_tf.baselines``).
 
     Attributes:
-    methods: baselines to run (pca, isomap, umap, autoencoder).
-    n_neighbors: neighbourhood size of Isomap and UMAP.
+    methods: baselines to run (registered in ``isoflat_tf.baselines``; default: all of them).
+    neighbours: neighbourhood size of Isomap and UMAP.
     max_fit_points: training images used to fit Isomap and UMAP (their cost grows quickly).
     autoencoder_epochs, autoencoder_batch_size, autoencoder_learning_rate: the plain autoencoder's fit.
     """
 
-    methods: tuple[str, ...] = BASELINE_METHODS
-    n_neighbors: int = 10
+    methods: tuple[str, ...] = ()  # none given: every registered baseline (the loader fills them in)
+    neighbours: int = 10
     max_fit_points: int = 4000
     autoencoder_epochs: int = 40
     autoencoder_batch_size: int = 128
@@ -298,262 +281,3 @@ class ExperimentConfig:
     gamma_limit: GammaLimitConfig
     resources: ResourcesConfig
     sweeps: dict[str, SweepConfig] = dataclasses.field(default_factory=dict)
-
-
-def to_params(obj) -> dict:
-    """A config dataclass as a plain dict: Snakemake's params must be builtin types
-    for a changed value to rerun the job (it ignores other objects)."""
-    return dataclasses.asdict(obj)
-
-
-def from_params(cls, params: dict):
-    """Rebuild a config dataclass (nested ones included) from ``to_params`` output."""
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for field in dataclasses.fields(cls):
-        value = params[field.name]
-        if dataclasses.is_dataclass(hints[field.name]):
-            value = from_params(hints[field.name], value)
-        elif isinstance(value, list):
-            value = tuple(value)
-        kwargs[field.name] = value
-    return cls(**kwargs)
-
-
-def derive_seed(base: int, *names: str) -> int:
-    """A stable 31-bit seed for a purpose (e.g. ``derive_seed(0, "square", "test")``)."""
-    key = zlib.crc32("/".join(names).encode())
-    return int(np.random.SeedSequence([base, key]).generate_state(1)[0] & 0x7FFFFFFF)
-
-
-def _path(parts) -> str:
-    return ".".join(str(p) for p in parts) or "<top level>"
-
-
-def _schema_message(err: jsonschema.ValidationError) -> str:
-    where = _path(err.absolute_path)
-    v = err.validator
-    if v == "additionalProperties":
-        allowed = sorted(err.schema.get("properties", {}))
-        extra = sorted(set(err.instance) - set(allowed))
-        return f"unknown key {', '.join(map(repr, extra))} in {where}; allowed keys: {', '.join(allowed)}"
-    if v == "required":
-        return f"{where}: {err.message}"
-    if v == "enum":
-        return f"{where} is {err.instance!r}; allowed values: {', '.join(map(str, err.validator_value))}"
-    if v == "type":
-        return f"{where} is {err.instance!r} ({type(err.instance).__name__}); expected type {err.validator_value}"
-    bounds = {"minimum": "≥", "maximum": "≤", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
-    if v in bounds:
-        return f"{where} is {err.instance!r}; it must be {bounds[v]} {err.validator_value}"
-    if v == "propertyNames":
-        return f"name {err.instance!r} in {where}: use letters, digits, '_', '.' and '-' only"
-    return f"{where}: {err.message}"
-
-
-def load_schema(path: Path = SCHEMA_PATH) -> dict:
-    with open(path) as f:
-        return yaml.safe_load(f)
-
-
-def validate_schema(raw: dict, schema: dict | None = None) -> None:
-    """Raise ``ConfigError`` listing every schema violation of ``raw``."""
-    schema = schema or load_schema()
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        # allOf wraps run errors; report the innermost ones.
-        leaves = []
-        for err in errors:
-            leaves.extend(_leaf_errors(err))
-        raise ConfigError("invalid config:\n  " + "\n  ".join(dict.fromkeys(_schema_message(e) for e in leaves)))
-
-
-def _leaf_errors(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
-    if err.context:
-        return [leaf for sub in err.context for leaf in _leaf_errors(sub)]
-    return [err]
-
-
-def _merge(base: dict, override: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _tuples(d: dict) -> dict:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-
-
-# Sweep axes: the sweep's list key and where each value goes in a run's settings.
-SWEEP_AXES = {
-    "distortion": ("loss", "distortion"),
-    "bending_weight": ("loss", "bending_weight"),
-    "delta": ("pairs", "delta"),
-}
-
-
-def sweep_run_name(sweep: str, dataset: str, distortion: str, bending_weight: float, delta: float, seed: int) -> str:
-    """A readable run name that holds every axis value, so that adding a value to a sweep
-    adds runs without renaming (and so rerunning) the existing ones."""
-    return f"{sweep}-{dataset}-{distortion}-lam{bending_weight:g}-delta{delta:g}-seed{seed}"
-
-
-def expand_sweep(name: str, sweep: dict, run_defaults: dict, seed: int) -> dict[str, dict]:
-    """The runs of one sweep, as run entries like those of ``runs`` (name -> settings).
-
-    An axis the sweep does not list takes its single value from the sweep's
-    ``settings``, else ``run_defaults``, else the dataclass default.
-    """
-    base = _merge(run_defaults, sweep.get("settings", {}))
-    defaults = {
-        "distortion": LossConfig.distortion,
-        "bending_weight": LossConfig.bending_weight,
-        "delta": PairsConfig.delta,
-    }
-    axes = {
-        key: sweep.get(key, [base.get(section, {}).get(field, defaults[key])])
-        for key, (section, field) in SWEEP_AXES.items()
-    }
-    runs = {}
-    grid = itertools.product(sweep["datasets"], axes["distortion"], axes["bending_weight"], axes["delta"])
-    for (dataset, distortion, lam, delta), run_seed in itertools.product(grid, sweep.get("seeds", [seed])):
-        run = _merge(
-            sweep.get("settings", {}),
-            {"dataset": dataset, "seed": run_seed, "loss": {"distortion": distortion, "bending_weight": lam}},
-        )
-        run = _merge(run, {"pairs": {"delta": delta}})
-        runs[sweep_run_name(name, dataset, distortion, lam, delta, run_seed)] = run
-    return runs
-
-
-def _sweep_problems(name: str, sweep: dict, datasets: dict) -> list[str]:
-    """What a sweep gets wrong beyond the schema: unknown datasets, a dataset or seed in its settings."""
-    problems = [
-        f"sweeps.{name}.settings.{key}: list {key}s in sweeps.{name}.{key}s instead"
-        for key in ("dataset", "seed")
-        if key in sweep.get("settings", {})
-    ]
-    unknown = [d for d in sweep["datasets"] if d not in datasets]
-    if unknown:
-        problems.append(
-            f"sweeps.{name}.datasets lists {', '.join(map(repr, unknown))}; allowed values: {', '.join(datasets)}"
-        )
-    return problems
-
-
-def load_config(raw: dict[str, Any]) -> ExperimentConfig:
-    """Validate a raw config dict and resolve it into an ``ExperimentConfig``.
-
-    Raises:
-      ConfigError: naming each offending key and its allowed values.
-    """
-    validate_schema(raw)
-    problems = []
-    known = manifolds.available()
-    datasets = {}
-    for name, d in raw["datasets"].items():
-        if ("manifold" in d) == ("pairs_store" in d):
-            problems.append(
-                f"datasets.{name}: give either 'manifold' (synthetic data) or 'pairs_store' (your own pairs)"
-            )
-            continue
-        if "pairs_store" in d:
-            synthetic_only = sorted({"image_size", "n_train", "n_test"} & set(d))
-            if synthetic_only:
-                problems.append(f"datasets.{name}: {', '.join(synthetic_only)} apply to synthetic data only")
-                continue
-            datasets[name] = DatasetConfig(name=name, **d)
-            continue
-        user_only = sorted({"test_store", "dimension"} & set(d))
-        if user_only:
-            problems.append(f"datasets.{name}: {', '.join(user_only)} apply to a user's pairs_store only")
-            continue
-        if d["manifold"] not in known:
-            problems.append(f"datasets.{name}.manifold is {d['manifold']!r}; allowed values: {', '.join(known)}")
-            continue
-        datasets[name] = DatasetConfig(name=name, **d)
-
-    seed = raw.get("seed", 0)
-    if not raw.get("runs") and not raw.get("sweeps"):
-        raise ConfigError("invalid config:\n  <top level>: 'runs' is a required property (or 'sweeps', or both)")
-    entries = [(f"runs.{name}", name, run) for name, run in raw.get("runs", {}).items()]
-    sweeps = {}
-    for sweep_name, sweep in raw.get("sweeps", {}).items():
-        problems += _sweep_problems(sweep_name, sweep, raw["datasets"])
-        expanded = expand_sweep(sweep_name, sweep, raw.get("run_defaults", {}), seed)
-        sweeps[sweep_name] = SweepConfig(name=sweep_name, runs=tuple(expanded))
-        entries += [
-            (f"sweeps.{sweep_name} (run {name})", name, run)
-            for name, run in expanded.items()
-            if run["dataset"] in raw["datasets"]  # unknown ones are reported once, above
-        ]
-    runs = {}
-    for where, name, overrides in entries:
-        if name in runs:
-            problems.append(f"{where}: a run named {name!r} is defined twice; rename the run or the sweep")
-            continue
-        r = _merge(raw.get("run_defaults", {}), overrides)
-        if r["dataset"] not in raw["datasets"]:
-            problems.append(f"{where}.dataset is {r['dataset']!r}; allowed values: {', '.join(raw['datasets'])}")
-            continue
-        run = RunConfig(
-            name=name,
-            dataset=r["dataset"],
-            seed=r.get("seed", seed),
-            pairs=PairsConfig(**r.get("pairs", {})),
-            loss=LossConfig(**r.get("loss", {})),
-            encoder=EncoderConfig(**_tuples(r.get("encoder", {}))),
-            training=TrainingConfig(**r.get("training", {})),
-        )
-        dataset = datasets.get(run.dataset)
-        if dataset is not None and dataset.user_data:
-            if dataset.dimension is not None and run.encoder.latent_dim < dataset.dimension:
-                problems.append(
-                    f"runs.{name}.encoder.latent_dim is {run.encoder.latent_dim}; it must be ≥ {dataset.dimension}, "
-                    f"the dimension given for dataset {dataset.name!r}"
-                )
-        elif dataset is not None:
-            m = manifolds.manifold_class(dataset.manifold)
-            if run.encoder.latent_dim < m.dim:
-                problems.append(
-                    f"{where}.encoder.latent_dim is {run.encoder.latent_dim}; it must be ≥ {m.dim}, "
-                    f"the dimension of manifold {m.name!r}"
-                )
-        if run.training.final_learning_rate > run.training.learning_rate:
-            problems.append(
-                f"{where}.training.final_learning_rate ({run.training.final_learning_rate:g}) must be ≤ "
-                f"learning_rate ({run.training.learning_rate:g})"
-            )
-        if run.training.bending_warmup_epochs > run.training.epochs:
-            problems.append(
-                f"{where}.training.bending_warmup_epochs ({run.training.bending_warmup_epochs:g}) must be ≤ "
-                f"epochs ({run.training.epochs}): λ would never reach loss.bending_weight"
-            )
-        runs[name] = run
-    if problems:
-        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
-    return ExperimentConfig(
-        seed=seed,
-        datasets=datasets,
-        runs=runs,
-        evaluation=EvaluationConfig(**_tuples(raw.get("evaluation", {}))),
-        decoder=DecoderConfig(**_tuples(raw.get("decoder", {}))),
-        baselines=BaselineConfig(**_tuples(raw.get("baselines", {}))),
-        gamma_limit=GammaLimitConfig(**_tuples(raw.get("gamma_limit", {}))),
-        resources=ResourcesConfig(**raw.get("resources", {})),
-        sweeps=sweeps,
-    )
-
-
-def load_config_file(path: str | Path) -> ExperimentConfig:
-    """Read a YAML config file and resolve it (see ``load_config``)."""
-    with open(path) as f:
-        raw = yaml.safe_load(f)
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the config must be a YAML mapping")
-    return load_config(raw)

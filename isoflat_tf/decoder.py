@@ -45,18 +45,35 @@ def build_decoder(latent_dim: int, image_shape: tuple[int, int, int], config: De
     return keras.Model(inputs, outputs, name="decoder")
 
 
+def fit_reconstruction(
+    model, inputs: np.ndarray, images: np.ndarray, *, epochs: int, batch_size: int, learning_rate: float
+) -> float:
+    """Fit ``model`` (inputs → images) by the reconstruction loss with Adam and cosine decay; return the final loss.
+
+    The decoder and the autoencoder baseline are both fitted this way.
+    """
+    import keras
+
+    steps = math.ceil(len(inputs) / batch_size) * epochs
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=RECONSTRUCTION_LOSS)
+    history = model.fit(inputs, images, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=True)
+    return float(history.history["loss"][-1])
+
+
 def fit_decoder(latents: np.ndarray, images: np.ndarray, config: DecoderConfig, seed: int):
     """Fit a decoder from fixed latents to images; returns (decoder, final training loss)."""
     import keras
 
     keras.utils.set_random_seed(seed)
     decoder = build_decoder(latents.shape[1], images.shape[1:], config)
-    steps = math.ceil(len(latents) / config.batch_size) * config.epochs
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.01)
-    decoder.compile(optimizer=keras.optimizers.Adam(schedule), loss=RECONSTRUCTION_LOSS)
-    history = decoder.fit(
-        latents.astype(np.float32), images, batch_size=config.batch_size, epochs=config.epochs, verbose=0, shuffle=True
+    loss = fit_reconstruction(
+        decoder,
+        latents.astype(np.float32),
+        images,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
     )
-    loss = float(history.history["loss"][-1])
     log.info("decoder fitted: %d epochs, final cross-entropy %.4g", config.epochs, loss)
     return decoder, loss

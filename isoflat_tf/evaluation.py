@@ -2,10 +2,16 @@
 
 The encoder enters as a callable ``encode(images) -> latents`` so that this
 module stays free of TensorFlow and serves any embedding method.
+
+Metrics are registered (``@register_metric``) with the columns they give:
+the summary, the figures and the sweep summaries read their columns from
+``METRICS``. To add one, register ``compute(subject) -> dict`` here; it runs
+after the registered ones, so their draws from the shared generator stay as they were.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -15,13 +21,95 @@ from isoflat_tf import geometry as geometries
 from isoflat_tf import metrics, stores
 from isoflat_tf.config import EvaluationConfig
 from isoflat_tf.manifolds import Manifold
+from isoflat_tf.registry import Registry
 from isoflat_tf.sampling import pairs_at_distance, pairs_at_radius
 
 Encode = Callable[[np.ndarray], np.ndarray]  # images -> latents
 Decode = Callable[[np.ndarray], np.ndarray]  # latents -> images
 
 
-def evaluate(
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A column of the summaries, read from a metric's output (flattened as in ``summary.flatten_metrics``).
+
+    Attributes:
+      name: the column.
+      headline: shown in ``summary.csv`` and ``summary.md``.
+      bars: its title in the comparison bars figure, if drawn there.
+      sweep: its axis label in the sweep figure, if drawn there.
+      log_scale: drawn on a log axis in the bars figure.
+    """
+
+    name: str
+    headline: bool = True
+    bars: str | None = None
+    sweep: str | None = None
+    log_scale: bool = True
+
+
+@dataclasses.dataclass
+class Subject:
+    """What the metrics of one evaluation share: the embedding, the test data and the generator.
+
+    The generator is shared and the metrics run in registration order, so
+    each sees the same draws whatever it computes. ``paths`` are drawn on first use.
+    """
+
+    manifold: Manifold
+    oracle: object
+    encode: Encode
+    decode: Decode | None
+    test: xr.Dataset
+    latent: np.ndarray
+    delta: float
+    min_distance_fraction: float
+    config: EvaluationConfig
+    rng: np.random.Generator
+    geometry: str
+    _paths: dict | None = None
+
+    @property
+    def points(self) -> np.ndarray:
+        return self.test["point"].values
+
+    @property
+    def paths(self) -> dict[float, np.ndarray]:
+        """Geodesic paths of length k δ for each multiple k of the evaluation."""
+        if self._paths is None:
+            self._paths = {
+                k: geodesic_paths(self.manifold, self.oracle, self.rng, self.points, k * self.delta, self.config)
+                for k in self.config.distance_multiples
+            }
+        return self._paths
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """A registered metric: ``compute(subject) -> dict`` (empty where it does not apply) and its columns.
+
+    Attributes:
+      per_multiple: keys of its output given per multiple k of δ as ``{k: {"mean": …}}``.
+    """
+
+    compute: Callable[[Subject], dict]
+    columns: tuple[Column, ...]
+    per_multiple: tuple[str, ...] = ()
+
+
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def register_metric(name: str, columns: tuple[Column, ...], per_multiple: tuple[str, ...] = ()):
+    """Decorator registering ``compute(subject) -> dict`` as the metric ``name``, computed after those before it."""
+    return lambda compute: METRICS.add(name, Metric(compute, columns, per_multiple)).compute
+
+
+def columns() -> list[Column]:
+    """Every registered column, in registration order."""
+    return [c for metric in METRICS.entries() for c in metric.columns]
+
+
+def evaluate_embedding(
     manifold: Manifold,
     encode: Encode,
     test: xr.Dataset,
@@ -32,7 +120,7 @@ def evaluate(
     decode: Decode | None = None,
     geometry: str = "intrinsic",
 ) -> tuple[dict, xr.Dataset]:
-    """Metrics on the test store's points and on fresh pairs drawn from them.
+    """The registered metrics on the test store's points and on fresh pairs drawn from them.
 
     Pairs start at the test points (x) with y drawn by the ``ball`` law at
     scale δ, using a generator seeded by ``seed``, so they never coincide
@@ -43,30 +131,100 @@ def evaluate(
     reported for the intrinsic geometry only. With a ``decode``, reconstruction
     and decoded-interpolation errors are added. Returns (metrics dict, latent dataset).
     """
-    rng = np.random.default_rng(seed)
-    oracle = geometries.oracle(manifold, geometry)
-    points = test["point"].values
-    latent = encode(test["image"].values)
+    subject = Subject(
+        manifold=manifold,
+        oracle=geometries.oracle(manifold, geometry),
+        encode=encode,
+        decode=decode,
+        test=test,
+        latent=encode(test["image"].values),
+        delta=delta,
+        min_distance_fraction=min_distance_fraction,
+        config=config,
+        rng=np.random.default_rng(seed),
+        geometry=geometry,
+    )
     result: dict = {
         "manifold": manifold.name,
         "geometry": geometry,
         "delta": delta,
-        "n_test_points": int(points.shape[0]),
+        "n_test_points": int(subject.points.shape[0]),
     }
-    x = _draw(rng, points, config.n_pairs)
-    result.update(local_metrics(manifold, oracle, encode, x, delta, min_distance_fraction, rng))
-    paths = {k: geodesic_paths(manifold, oracle, rng, points, k * delta, config) for k in config.distance_multiples}
-    result["interpolation_error"] = {
-        f"{k:g}": interpolation_summary(manifold, encode, path, k * delta) for k, path in paths.items()
-    }
-    result.update(global_metrics(manifold, latent, points, rng, config))
-    if "chart" in test and geometry == "intrinsic":
-        result["procrustes_error"] = metrics.procrustes_error(latent, test["chart"].values, manifold.diameter)
+    for metric in METRICS.entries():
+        result.update(metric.compute(subject))
     strips = None
     if decode is not None:
-        result.update(decoder_metrics(manifold, encode, decode, test["image"].values, paths))
-        strips = decoded_strips(manifold, encode, decode, paths[max(paths)][: config.strips])
-    return result, latent_dataset(manifold, latent, test, encode, strips)
+        strips = decoded_strips(manifold, encode, decode, subject.paths[max(subject.paths)][: config.strips])
+    return result, latent_dataset(manifold, subject.latent, test, encode, strips)
+
+
+@register_metric(
+    "local",
+    (
+        Column("scale_free_mean_abs_ratio_error", bars="scale-free mean |s−1|", sweep="scale-free mean |s − 1|"),
+        Column("mean_abs_ratio_error", sweep="mean |s − 1|"),
+        Column("rms_sqrt_bending", sweep="RMS √b"),
+        Column("scale_free_rms_sqrt_bending", bars="scale-free RMS √b"),
+    ),
+)
+def local(subject: Subject) -> dict:
+    """Distortion and bending on fresh pairs at scale δ from test points."""
+    x = _draw(subject.rng, subject.points, subject.config.n_pairs)
+    return local_metrics(
+        subject.manifold, subject.oracle, subject.encode, x, subject.delta, subject.min_distance_fraction, subject.rng
+    )
+
+
+@register_metric(
+    "interpolation",
+    (
+        Column("interpolation_error_1"),
+        Column("interpolation_error_4", bars="interpolation error at 4δ"),
+        Column("interpolation_error_8"),
+        Column("interpolation_error_max", headline=False, sweep="interpolation error (longest paths)"),
+    ),
+    per_multiple=("interpolation_error",),
+)
+def interpolation(subject: Subject) -> dict:
+    """Deviation of geodesics' latents from the latent segment, per path length k δ."""
+    summaries = {
+        f"{k:g}": interpolation_summary(subject.manifold, subject.encode, path, k * subject.delta)
+        for k, path in subject.paths.items()
+    }
+    return {"interpolation_error": summaries}
+
+
+@register_metric(
+    "global",
+    (
+        Column("procrustes_error"),
+        Column("trustworthiness", bars="trustworthiness (k=10)", log_scale=False),
+        Column("continuity"),
+        Column("scale_free_global_distance_error"),
+    ),
+)
+def global_structure(subject: Subject) -> dict:
+    """Neighbourhoods and far distances; with the intrinsic geometry, the Procrustes error to the chart."""
+    out = global_metrics(subject.manifold, subject.latent, subject.points, subject.rng, subject.config)
+    if "chart" in subject.test and subject.geometry == "intrinsic":
+        out["procrustes_error"] = metrics.procrustes_error(
+            subject.latent, subject.test["chart"].values, subject.manifold.diameter
+        )
+    return out
+
+
+@register_metric(
+    "decoder",
+    (Column("reconstruction_error"), Column("decoded_interpolation_error_4")),
+    per_multiple=("decoded_interpolation_error",),
+)
+def decoder(subject: Subject) -> dict:
+    """With a decoder: reconstruction, and decoded latent-linear paths against rendered geodesics."""
+    if subject.decode is None:
+        return {}
+    return decoder_metrics(
+        subject.manifold, subject.encode, subject.decode, subject.test["image"].values, subject.paths
+    )
 
 
 def local_metrics(

@@ -1,4 +1,4 @@
-"""Figures of one run: the embedding with mapped grid lines, training curves, interpolation error.
+"""Figures: of one run, comparing the methods on a dataset, and of the Γ-limit check.
 
 Pure matplotlib over the run's outputs (latent store, history, metrics):
 no TensorFlow needed.
@@ -7,7 +7,6 @@ no TensorFlow needed.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import matplotlib
 
@@ -16,6 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
+
+from isoflat_tf.evaluation import columns  # noqa: E402
+from isoflat_tf.files import atomic_path  # noqa: E402
+from isoflat_tf.summary import over_seeds  # noqa: E402
 
 
 def _project(latent: np.ndarray, centre: np.ndarray, basis: np.ndarray) -> np.ndarray:
@@ -105,8 +108,9 @@ def interpolation_figure(metrics: dict, title: str) -> plt.Figure:
 
 
 def save(fig: plt.Figure, path: str | os.PathLike) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    """Write a figure atomically (its format from the suffix) and close it."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
 
 
@@ -206,25 +210,21 @@ def interpolation_comparison_figure(metrics: dict[str, dict], title: str) -> plt
     return fig
 
 
-BAR_METRICS = (
-    ("scale_free_mean_abs_ratio_error", "scale-free mean |s−1|", True),
-    ("interpolation_error_4", "interpolation error at 4δ", True),
-    ("scale_free_rms_sqrt_bending", "scale-free RMS √b", True),
-    ("trustworthiness", "trustworthiness (k=10)", False),
-)
+# The registered columns with a title in the bars figure.
+BAR_METRICS = tuple(c for c in columns() if c.bars)
 
 
 def bars_figure(rows: pd.DataFrame, title: str) -> plt.Figure:
     """Headline metrics per method (mean over seeds, std as error bars)."""
     fig, axes = plt.subplots(1, len(BAR_METRICS), figsize=(4 * len(BAR_METRICS), 3.6))
-    grouped = rows.groupby("method", sort=False)
-    for ax, (column, label, log_scale) in zip(axes, BAR_METRICS, strict=True):
-        mean, std = grouped[column].mean(), grouped[column].std(ddof=1).fillna(0.0)
-        ax.bar(range(len(mean)), mean.values, yerr=std.values, color="tab:blue", alpha=0.8)
-        ax.set_xticks(range(len(mean)), mean.index, rotation=45, ha="right", fontsize=8)
-        if log_scale:
+    stats = over_seeds(rows, ["method"], [c.name for c in BAR_METRICS])
+    for ax, column in zip(axes, BAR_METRICS, strict=True):
+        std = stats[f"{column.name}_std"].fillna(0.0)  # no error bar for a single seed
+        ax.bar(range(len(stats)), stats[f"{column.name}_mean"].values, yerr=std.values, color="tab:blue", alpha=0.8)
+        ax.set_xticks(range(len(stats)), stats["method"], rotation=45, ha="right", fontsize=8)
+        if column.log_scale:
             ax.set_yscale("log")
-        ax.set_title(label, fontsize=10)
+        ax.set_title(column.bars, fontsize=10)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

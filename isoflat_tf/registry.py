@@ -45,11 +45,19 @@ class Registry(Generic[T]):
         except KeyError:
             raise ValueError(f"unknown {self.kind} {name!r}; available: {', '.join(self._entries)}") from None
 
+    def entries(self) -> tuple[T, ...]:
+        """The registered entries, in registration order."""
+        return tuple(self._entries.values())
+
     def __contains__(self, name: object) -> bool:
         return name in self._entries
 
-    def __iter__(self) -> Iterator[T]:
-        return iter(self._entries.values())
+    def __iter__(self) -> Iterator[str]:
+        """The names, like a dict's keys."""
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def import_submodules(package: str, path, order: tuple[str, ...] = ()) -> None:

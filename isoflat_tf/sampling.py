@@ -45,8 +45,11 @@ from scipy.spatial import cKDTree
 
 from isoflat_tf.geometry import IntrinsicOracle
 from isoflat_tf.manifolds import Manifold
+from isoflat_tf.registry import Registry
 
-STRATEGIES = ("ball", "sphere", "knn")
+# A strategy places the points of n pairs: (manifold, rng, n, delta, min_distance_fraction, neighbours) -> (x, y).
+# Register a new one with ``@STRATEGIES.register("<name>")``: ``pairs.strategy`` accepts it from then on.
+STRATEGIES: Registry = Registry("sampling strategy")
 MAX_REJECTION_ROUNDS = 1000
 MAX_KNN_POINTS = 50_000  # a batch's all-pairs distances cost N²; beyond this δ is too small for knn
 UNIT_BALL_VOLUME = {1: 2.0, 2: np.pi, 3: 4.0 * np.pi / 3.0}
@@ -185,6 +188,21 @@ def knn_points(
     return x, y
 
 
+@STRATEGIES.register("ball")
+def _ball(manifold, rng, n, delta, min_distance_fraction, neighbours):
+    return ball_points(manifold, rng, n, delta, min_distance_fraction)
+
+
+@STRATEGIES.register("sphere")
+def _sphere(manifold, rng, n, delta, min_distance_fraction, neighbours):
+    return sphere_points(manifold, rng, n, delta)
+
+
+@STRATEGIES.register("knn")
+def _knn(manifold, rng, n, delta, min_distance_fraction, neighbours):
+    return knn_points(manifold, rng, n, delta, neighbours, min_distance_fraction)
+
+
 def sample_points(
     manifold: Manifold,
     strategy: str,
@@ -194,14 +212,8 @@ def sample_points(
     min_distance_fraction: float = 0.0,
     neighbours: int = 8,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The points (x, y) of n pairs placed by the named strategy at scale δ."""
-    if strategy == "ball":
-        return ball_points(manifold, rng, n, delta, min_distance_fraction)
-    if strategy == "sphere":
-        return sphere_points(manifold, rng, n, delta)
-    if strategy == "knn":
-        return knn_points(manifold, rng, n, delta, neighbours, min_distance_fraction)
-    raise ValueError(f"unknown sampling strategy {strategy!r}; available: {', '.join(STRATEGIES)}")
+    """The points (x, y) of n pairs placed by the registered strategy at scale δ."""
+    return STRATEGIES.get(strategy)(manifold, rng, n, delta, min_distance_fraction, neighbours)
 
 
 def sample_pairs(

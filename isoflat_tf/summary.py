@@ -9,29 +9,17 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from isoflat_tf.evaluation import METRICS, columns
+
 KEYS = ("dataset", "manifold", "method", "seed", "run")
 
-# Headline columns of the summary, named as in ``flatten_metrics``.
-HEADLINE = (
-    "scale_free_mean_abs_ratio_error",
-    "mean_abs_ratio_error",
-    "rms_sqrt_bending",
-    "scale_free_rms_sqrt_bending",
-    "interpolation_error_1",
-    "interpolation_error_4",
-    "interpolation_error_8",
-    "procrustes_error",
-    "trustworthiness",
-    "continuity",
-    "scale_free_global_distance_error",
-    "reconstruction_error",
-    "decoded_interpolation_error_4",
-)
+# Headline columns of the summary, named as in ``flatten_metrics``, from the registered metrics.
+HEADLINE = tuple(c.name for c in columns() if c.headline)
 
 # Numbers in metrics.json that describe the evaluation rather than measure the embedding.
 NOT_METRICS = {"delta", "n_test_points", "n_test_pairs", "seed"}
 # Metrics given per multiple k of δ as ``{k: {"mean": …, …}}``.
-PER_MULTIPLE = ("interpolation_error", "decoded_interpolation_error")
+PER_MULTIPLE = tuple(key for metric in METRICS.entries() for key in metric.per_multiple)
 
 
 def flatten_metrics(metrics: dict) -> dict[str, float]:
@@ -65,27 +53,29 @@ def summary_rows(metrics_files: Iterable[str | os.PathLike]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*KEYS, *HEADLINE])
 
 
-def over_seeds(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard deviation over seeds per (dataset, manifold, method), and the number of seeds."""
-    metrics = list(HEADLINE)
-    grouped = rows.groupby(["dataset", "manifold", "method"], sort=False, dropna=False)  # a user's data: no manifold
-    mean = grouped[metrics].mean()
-    std = grouped[metrics].std(ddof=1).fillna(0.0)
-    out = mean.join(std, lsuffix="_mean", rsuffix="_std")
-    out["seeds"] = grouped.size()
-    return out.reset_index()
+def over_seeds(rows: pd.DataFrame, by: list[str], metrics: Iterable[str], sort: bool = False) -> pd.DataFrame:
+    """Mean and sample standard deviation (NaN for a single seed) of each metric over seeds, per group.
+
+    Columns: ``by``, ``n_seeds``, then ``{metric}_mean`` and ``{metric}_std`` for each metric.
+    The experiment's summary, its bars figure and the sweep summaries all use this.
+    """
+    grouped = rows.groupby(by, sort=sort, dropna=False)  # dropna: a user's data has no manifold
+    stats = grouped[list(metrics)].agg(["mean", "std"])
+    stats.columns = [f"{metric}_{stat}" for metric, stat in stats.columns]
+    stats.insert(0, "n_seeds", grouped["seed"].nunique())
+    return stats.reset_index()
 
 
 def markdown_table(rows: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
     """A Markdown table of mean ± std over seeds for the chosen headline columns."""
-    agg = over_seeds(rows)
+    agg = over_seeds(rows, ["dataset", "manifold", "method"], HEADLINE)
     columns = list(columns or HEADLINE)
     header = ["dataset", "method", "seeds", *columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, r in agg.iterrows():
-        cells = [str(r["dataset"]), str(r["method"]), str(int(r["seeds"]))]
+        cells = [str(r["dataset"]), str(r["method"]), str(int(r["n_seeds"]))]
         for c in columns:
             mean, std = r[f"{c}_mean"], r[f"{c}_std"]
-            cells.append("–" if np.isnan(mean) else (f"{mean:.3g}" if r["seeds"] < 2 else f"{mean:.3g} ± {std:.2g}"))
+            cells.append("–" if np.isnan(mean) else (f"{mean:.3g}" if r["n_seeds"] < 2 else f"{mean:.3g} ± {std:.2g}"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

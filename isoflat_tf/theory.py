@@ -83,6 +83,10 @@ def sphere_linear(matrix: Array, name: str = "sphere: linear") -> AnalyticMap:
     )
 
 
+# The manifolds of ``standard_maps``: the Γ-limit job runs their modules.
+MANIFOLDS = ("square", "sphere")
+
+
 def standard_maps() -> list[AnalyticMap]:
     """The maps of the Γ-limit check: isometries, known distortions and known bending."""
     return [

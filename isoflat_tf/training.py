@@ -17,51 +17,23 @@ import math
 import os
 import shutil
 import time
+import typing
 from pathlib import Path
 
 import numpy as np
 
-from isoflat_tf.config import EncoderConfig, TrainingConfig
+from isoflat_tf.config import Distribute, EncoderConfig, Precision, TrainingConfig
 from isoflat_tf.files import atomic_path, write_text
+from isoflat_tf.runtime import configure_tensorflow  # noqa: F401 (its home was here)
 
 log = logging.getLogger(__name__)
 
-DEVICES = ("auto", "cpu", "gpu")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-DISTRIBUTE = ("none", "mirrored")
+PRECISIONS = typing.get_args(Precision)
+DISTRIBUTE = typing.get_args(Distribute)
 
 
 class NonFiniteLossError(FloatingPointError):
     """The loss or the gradients became NaN or infinite."""
-
-
-def configure_tensorflow(seed: int, threads: int | None = None, device: str = "auto") -> str:
-    """Seed everything, make ops deterministic, set threads and pick the device.
-
-    Must run before TensorFlow executes any op. Returns the device used
-    (``cpu`` or ``gpu``).
-    """
-    import keras
-    import tensorflow as tf
-
-    if device not in DEVICES:
-        raise ValueError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
-    if threads:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
-        except RuntimeError:  # TensorFlow already ran an op in this process: keep its threads
-            log.warning("TensorFlow is already initialised; keeping its thread settings")
-    gpus = tf.config.list_physical_devices("GPU")
-    if device == "gpu" and not gpus:
-        raise RuntimeError("training.device is 'gpu' but TensorFlow sees no GPU (is tensorflow[and-cuda] installed?)")
-    if device == "cpu" and gpus:
-        tf.config.set_visible_devices([], "GPU")
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-    used = "gpu" if gpus and device != "cpu" else "cpu"
-    log.info("device: %s (GPUs visible to TensorFlow: %d)", used, len(gpus))
-    return used
 
 
 def use_jit(config: TrainingConfig, device: str) -> bool:

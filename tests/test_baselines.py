@@ -10,7 +10,7 @@ from isoflat_tf.metrics import neighbourhood_preservation
 from .conftest import euclidean_rows
 
 ENCODER = EncoderConfig(latent_dim=2, conv_filters=(4,), dense_units=(8,))
-CONFIG = BaselineConfig(n_neighbors=8, max_fit_points=300, autoencoder_epochs=1, autoencoder_batch_size=64)
+CONFIG = BaselineConfig(neighbours=8, max_fit_points=300, autoencoder_epochs=1, autoencoder_batch_size=64)
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def square_images():
     return train, test_points, square.render(test_points)
 
 
-@pytest.mark.parametrize("method", baselines.METHODS)
+@pytest.mark.parametrize("method", baselines.available())
 def test_a_baseline_is_deterministic_for_its_seed(method, square_images):
     train, _, test = square_images
     first = baselines.fit_baseline(method, train, ENCODER, CONFIG, seed=3).encode(test)

@@ -6,7 +6,8 @@ import shutil
 import pytest
 import yaml
 
-from isoflat_tf.config import ConfigError, derive_seed, load_config, load_config_file
+from isoflat_tf.config_loader import ConfigError, load_config, load_config_file
+from isoflat_tf.seeds import derive_seed
 
 from .conftest import ROOT, TINY_CONFIG, run_snakemake
 

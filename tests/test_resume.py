@@ -10,8 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from isoflat_tf import pipeline, training
+from isoflat_tf import training
 from isoflat_tf.config import EncoderConfig, LossConfig, PairsConfig, RunConfig, TrainingConfig
+from isoflat_tf.stages.train import train
 
 from .test_training import tiny_pairs
 
@@ -100,12 +101,18 @@ def test_failed_training_keeps_the_finished_outputs(tmp_path):
         return stores.write_store(ds, tmp_path / "pairs.zarr", stores.PAIRS)
 
     out = tmp_path / "run"
-    pipeline.train(run, write_pairs(pairs["distance"]), out, threads=1)
+    outputs = {"encoder": out / "encoder.keras", "history": out / "history.csv"}
+    train(run=run, pairs=write_pairs(pairs["distance"]), threads=1, **outputs)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert set(before) == {"encoder.keras", "history.csv"}
 
     huge = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e30, final_learning_rate=1e29)
     with pytest.raises(training.NonFiniteLossError, match=r"at epoch 1, step \d+"):
-        pipeline.train(RunConfig(**{**run.__dict__, "training": huge}), write_pairs(pairs["distance"]), out, threads=1)
+        train(
+            run=RunConfig(**{**run.__dict__, "training": huge}),
+            pairs=write_pairs(pairs["distance"]),
+            threads=1,
+            **outputs,
+        )
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before

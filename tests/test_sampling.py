@@ -6,7 +6,7 @@ from scipy import stats
 
 from isoflat_tf import manifolds, sampling
 from isoflat_tf.config import DatasetConfig, PairsConfig
-from isoflat_tf.pipeline import sample_pairs_store
+from isoflat_tf.stages.sample_pairs import sample_pairs
 from isoflat_tf.stores import PAIRS, open_store
 
 NAMES = manifolds.available()
@@ -17,7 +17,7 @@ def manifold(request):
     return manifolds.get(request.param, image_size=16)
 
 
-@pytest.mark.parametrize("strategy", sampling.STRATEGIES)
+@pytest.mark.parametrize("strategy", sampling.STRATEGIES.names())
 def test_every_strategy_gives_valid_pairs(manifold, strategy):
     delta, rho = 0.1, 0.25
     p = sampling.sample_pairs(manifold, strategy, np.random.default_rng(0), 500, delta, rho)
@@ -101,7 +101,7 @@ def test_boundary_rejection_bias_is_as_documented():
 def test_pairs_store_records_strategy_and_geometry(tmp_path, strategy, geometry):
     dataset = DatasetConfig(name="circle", manifold="circle", image_size=16)
     pairs = PairsConfig(strategy=strategy, delta=0.1, n_pairs=40, geometry=geometry, neighbours=4)
-    sample_pairs_store(dataset, pairs, 0, tmp_path / "p.zarr", threads=1)
+    sample_pairs(dataset=dataset, pairs=pairs, seed=0, store=tmp_path / "p.zarr", threads=1)
     ds = open_store(tmp_path / "p.zarr", PAIRS)
     assert ds.attrs["strategy"] == strategy and ds.attrs["geometry"] == geometry
     assert ds.sizes["pair"] == 40

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
-from isoflat_tf.config import load_config
+from isoflat_tf.config_loader import load_config
 
 from . import slurm_cluster
 from .conftest import ROOT, TINY_CONFIG, planned_jobs, run_snakemake

@@ -9,7 +9,8 @@ import xarray as xr
 import yaml
 
 from isoflat_tf import stores
-from isoflat_tf.config import ConfigError, load_config
+from isoflat_tf.config_loader import ConfigError, load_config
+from isoflat_tf.pair_sources import of_dataset
 
 from .conftest import planned_jobs, run_snakemake
 
@@ -171,7 +172,7 @@ def test_config_keeps_synthetic_and_user_settings_apart(tmp_path):
         load_config(raw)
     raw = user_config("p.zarr")
     raw["datasets"]["mine"]["image_size"] = 16
-    with pytest.raises(ConfigError, match="datasets.mine: image_size apply to synthetic data only"):
+    with pytest.raises(ConfigError, match=r"datasets.mine: image_size apply to synthetic data \('manifold'\) only"):
         load_config(raw)
     raw = user_config("p.zarr")
     raw["runs"]["mine"]["encoder"]["latent_dim"] = 1
@@ -179,7 +180,7 @@ def test_config_keeps_synthetic_and_user_settings_apart(tmp_path):
     with pytest.raises(ConfigError, match="latent_dim is 1; it must be ≥ 2, the dimension given for dataset 'mine'"):
         load_config(raw)
     cfg = load_config(user_config("p.zarr", "t.zarr"))
-    assert cfg.datasets["mine"].user_data and cfg.datasets["mine"].test_store == "t.zarr"
+    assert of_dataset(cfg.datasets["mine"]).key == "pairs_store" and cfg.datasets["mine"].test_store == "t.zarr"
 
 
 def test_user_evaluation_measures_a_known_embedding():

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from isoflat_tf import stores
-from isoflat_tf.config import load_config_file
+from isoflat_tf.config_loader import load_config_file
 
 from .conftest import TINY_CONFIG, planned_jobs, run_snakemake
 

@@ -1,39 +1,41 @@
 # Config validation (at start-up, before any job) and path helpers.
 
 import sys
-from pathlib import Path
 
-from isoflat_tf.config import ConfigError, load_config, to_params
+from isoflat_tf.config_loader import ConfigError, load_config
+from isoflat_tf.dependencies import stage_modules
+from isoflat_tf.pair_sources import of_dataset
+from isoflat_tf.params import to_params
 from isoflat_tf.stores import StoreError, check_pairs_structure
+from isoflat_tf.theory import MANIFOLDS as THEORY_MANIFOLDS
 
 try:
     EXPERIMENT = load_config(config)
     # Users' own stores: their structure is checked from metadata before any
     # job starts; the values (NaN, distances) are checked when a job loads them.
     for _dataset in EXPERIMENT.datasets.values():
-        for _store in (_dataset.pairs_store, _dataset.test_store):
-            if _store is not None:
-                check_pairs_structure(_store)
+        for _store in of_dataset(_dataset).user_stores(_dataset):
+            check_pairs_structure(_store)
 except (ConfigError, StoreError) as err:
     sys.exit(f"isoflat: {err}")
 
 RESOURCES = EXPERIMENT.resources
-PACKAGE = Path(workflow.basedir) / "isoflat_tf"
 RESULTS = "results"
 
 
-def package_modules(*names):
-    """Package modules as inputs, so that editing one reruns its jobs: Snakemake
-    does not see changes inside installed packages otherwise."""
-    return [str(PACKAGE / name) for name in names]
+def code(stage, datasets=(), baselines=(), manifolds=()):
+    """The package modules the rule's stage runs, as inputs, so that editing one reruns its jobs
+    (Snakemake does not see changes inside installed packages otherwise). ``datasets``,
+    ``manifolds`` and ``baselines`` select the plugin modules the job runs."""
+    manifolds = [*manifolds, *(EXPERIMENT.datasets[d].manifold for d in datasets)]
+    return stage_modules(
+        stage, workflow.basedir, manifolds=[m for m in manifolds if m is not None], baselines=list(baselines)
+    )
 
 
-def manifold_modules(dataset):
-    """The modules that define a dataset's manifold: its geometry and renderer."""
-    manifold = EXPERIMENT.datasets[dataset].manifold
-    if manifold is None:  # a user's own pairs: no manifold code involved
-        return []
-    return package_modules("manifolds/base.py", f"manifolds/{manifold}.py")
+def source(dataset):
+    """The pair source of a dataset (isoflat_tf.pair_sources): a manifold, or the user's pairs store."""
+    return of_dataset(EXPERIMENT.datasets[dataset])
 
 
 def run_config(wildcards):
@@ -45,10 +47,7 @@ def run_dataset(wildcards):
 
 
 def pairs_path(run):
-    dataset = EXPERIMENT.datasets[run.dataset]
-    if dataset.user_data:
-        return dataset.pairs_store
-    return f"{RESULTS}/pairs/{run.dataset}/{run.sampling}.zarr"
+    return source(run.dataset).pairs_path(EXPERIMENT.datasets[run.dataset], run, RESULTS)
 
 
 def dataset_runs(dataset):
@@ -96,7 +95,7 @@ def first_seed_of_each_method(dataset):
 
 def datasets_with_runs():
     """Datasets of a known manifold with runs: they get baselines and comparison figures."""
-    return [name for name, d in EXPERIMENT.datasets.items() if dataset_runs(name) and not d.user_data]
+    return [name for name in EXPERIMENT.datasets if dataset_runs(name) and source(name).synthetic]
 
 
 def all_metrics():
@@ -108,15 +107,12 @@ def all_metrics():
 
 def test_path(run):
     """The store a run is evaluated on: the test points, or a user's test (else training) pairs."""
-    dataset = EXPERIMENT.datasets[run.dataset]
-    if dataset.user_data:
-        return dataset.test_store or dataset.pairs_store
-    return f"{RESULTS}/data/{run.dataset}/test.zarr"
+    return source(run.dataset).test_path(EXPERIMENT.datasets[run.dataset], RESULTS)
 
 
 def all_outputs():
-    outputs = [f"{RESULTS}/data/{name}/train.zarr" for name, d in EXPERIMENT.datasets.items() if not d.user_data]
-    if any(not d.user_data for d in EXPERIMENT.datasets.values()):
+    outputs = [out for name, d in EXPERIMENT.datasets.items() for out in source(name).data_outputs(d, RESULTS)]
+    if any(source(name).synthetic for name in EXPERIMENT.datasets):
         outputs += [f"{RESULTS}/theory/gamma_limit.csv", f"{RESULTS}/figures/theory/gamma_limit.png"]
     for name in EXPERIMENT.runs:
         outputs += [f"{RESULTS}/runs/{name}/metrics.json"]

@@ -6,13 +6,12 @@ rule train_decoder:
     input:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
         train=lambda w: f"{RESULTS}/data/{run_config(w).dataset}/train.zarr",
-        code=package_modules("decoder.py", "training.py", "stores.py"),
+        code=code("train_decoder"),
     output:
-        f"{RESULTS}/runs/{{run}}/decoder.keras",
+        decoder=f"{RESULTS}/runs/{{run}}/decoder.keras",
     params:
         run=lambda w: to_params(run_config(w)),
-        dataset=lambda w: to_params(run_dataset(w)),
-        decoder=to_params(EXPERIMENT.decoder),
+        decoder_config=to_params(EXPERIMENT.decoder),
     log:
         f"{RESULTS}/logs/train_decoder/{{run}}.log",
     benchmark:
@@ -33,8 +32,7 @@ rule baseline:
     input:
         train=f"{RESULTS}/data/{{dataset}}/train.zarr",
         test=f"{RESULTS}/data/{{dataset}}/test.zarr",
-        code=lambda w: manifold_modules(w.dataset)
-        + package_modules("baselines.py", "decoder.py", "encoder.py", "evaluation.py", "metrics.py", "stores.py"),
+        code=lambda w: code("baseline", [w.dataset], [w.method]),
     output:
         latent=directory(f"{RESULTS}/baselines/{{dataset}}/{{method}}/seed{{seed}}/latent.zarr"),
         metrics=f"{RESULTS}/baselines/{{dataset}}/{{method}}/seed{{seed}}/metrics.json",
@@ -62,7 +60,7 @@ rule summary:
     """One row per (dataset, method, seed), and mean ± std over seeds as Markdown."""
     input:
         metrics=all_metrics(),
-        code=package_modules("summary.py"),
+        code=code("summary"),
     output:
         table=report(f"{RESULTS}/summary.csv", caption="../report/summary.rst", category="Summary"),
         markdown=f"{RESULTS}/summary.md",
@@ -85,7 +83,7 @@ rule comparison_figures:
     input:
         latents=lambda w: [latent for latent, _ in first_seed_of_each_method(w.dataset).values()],
         metrics=lambda w: [metrics for *_, metrics in evaluations(w.dataset)],
-        code=package_modules("figures.py", "summary.py"),
+        code=code("comparison_figures"),
     output:
         embeddings=report(
             f"{RESULTS}/figures/{{dataset}}/comparison_embeddings.png",

@@ -4,9 +4,9 @@
 rule synthesize:
     """Volume-uniform train/test points of a manifold and their images, as a Zarr store."""
     input:
-        code=lambda w: manifold_modules(w.dataset) + package_modules("stores.py"),
+        code=lambda w: code("synthesize", [w.dataset]),
     output:
-        directory(f"{RESULTS}/data/{{dataset}}/{{split}}.zarr"),
+        store=directory(f"{RESULTS}/data/{{dataset}}/{{split}}.zarr"),
     params:
         dataset=lambda w: to_params(EXPERIMENT.datasets[w.dataset]),
         seed=EXPERIMENT.seed,
@@ -27,9 +27,9 @@ rule synthesize:
 rule sample_pairs:
     """Training pairs (x, y, midpoint z, distance d) at scale δ, with their images."""
     input:
-        code=lambda w: manifold_modules(w.dataset) + package_modules("sampling.py", "geometry.py", "stores.py"),
+        code=lambda w: code("sample_pairs", [w.dataset]),
     output:
-        directory(f"{RESULTS}/pairs/{{dataset}}/{{sampling}}.zarr"),
+        store=directory(f"{RESULTS}/pairs/{{dataset}}/{{sampling}}.zarr"),
     params:
         dataset=lambda w: to_params(EXPERIMENT.datasets[w.dataset]),
         pairs=lambda w: to_params(sampling_run(w).pairs),

@@ -5,10 +5,10 @@ rule evaluate:
     """Distortion, bending, interpolation and Procrustes metrics on test data."""
     input:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
-        decoder=lambda w: [] if run_dataset(w).user_data else f"{RESULTS}/runs/{w.run}/decoder.keras",
+        # A decoder needs images of a known manifold: a user's pairs store has none.
+        decoder=lambda w: f"{RESULTS}/runs/{w.run}/decoder.keras" if source(run_config(w).dataset).synthetic else [],
         test=lambda w: test_path(run_config(w)),
-        code=lambda w: manifold_modules(run_config(w).dataset)
-        + package_modules("evaluation.py", "metrics.py", "sampling.py", "geometry.py", "stores.py"),
+        code=lambda w: code("evaluate", [run_config(w).dataset]),
     output:
         latent=directory(f"{RESULTS}/runs/{{run}}/latent.zarr"),
         metrics=f"{RESULTS}/runs/{{run}}/metrics.json",
@@ -36,7 +36,7 @@ rule figures:
         latent=f"{RESULTS}/runs/{{run}}/latent.zarr",
         history=f"{RESULTS}/runs/{{run}}/history.csv",
         metrics=f"{RESULTS}/runs/{{run}}/metrics.json",
-        code=package_modules("figures.py"),
+        code=code("figures"),
     output:
         embedding=report(
             f"{RESULTS}/figures/{{run}}/embedding.png",

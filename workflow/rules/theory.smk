@@ -4,15 +4,7 @@
 rule gamma_limit:
     """Bias against δ and noise against N of the sampled loss, on the square and the sphere."""
     input:
-        code=package_modules(
-            "theory.py",
-            "losses.py",
-            "sampling.py",
-            "figures.py",
-            "manifolds/base.py",
-            "manifolds/square.py",
-            "manifolds/sphere.py",
-        ),
+        code=code("gamma_limit", manifolds=THEORY_MANIFOLDS),
     output:
         table=f"{RESULTS}/theory/gamma_limit.csv",
         figure=report(

@@ -5,7 +5,7 @@ rule train:
     """Keras encoder trained on pairs with loss mean(W(s) + λ b)."""
     input:
         pairs=lambda w: pairs_path(run_config(w)),
-        code=package_modules("losses.py", "model.py", "encoder.py", "training.py", "stores.py"),
+        code=code("train"),
     output:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
         history=f"{RESULTS}/runs/{{run}}/history.csv",

@@ -1,12 +1,6 @@
-"""Snakemake script of rule ``figures``: see ``isoflat_tf.pipeline.figures``."""
+"""Snakemake script of rule ``figures``: see ``isoflat_tf.stages.figures``."""
 
-from isoflat_tf import pipeline
+from isoflat_tf.runtime import run_stage
+from isoflat_tf.stages.figures import run_figures
 
-pipeline.setup_logging(snakemake.log[0])  # noqa: F821 (snakemake is injected)
-pipeline.figures(
-    snakemake.wildcards.run,  # noqa: F821
-    snakemake.input.latent,  # noqa: F821
-    snakemake.input.history,  # noqa: F821
-    snakemake.input.metrics,  # noqa: F821
-    snakemake.output,  # noqa: F821
-)
+run_stage(run_figures, snakemake)  # noqa: F821 (snakemake is injected)

@@ -1,6 +1,6 @@
-"""Snakemake script of rule ``summary``: see ``isoflat_tf.pipeline.summary``."""
+"""Snakemake script of rule ``summary``: see ``isoflat_tf.stages.summary``."""
 
-from isoflat_tf import pipeline
+from isoflat_tf.runtime import run_stage
+from isoflat_tf.stages.summary import experiment_summary
 
-pipeline.setup_logging(snakemake.log[0])  # noqa: F821 (snakemake is injected)
-pipeline.summary(list(snakemake.input.metrics), snakemake.output.table, snakemake.output.markdown)  # noqa: F821
+run_stage(experiment_summary, snakemake)  # noqa: F821 (snakemake is injected)

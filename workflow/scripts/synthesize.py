@@ -1,12 +1,6 @@
-"""Snakemake script of rule ``synthesize``: see ``isoflat_tf.pipeline.synthesize``."""
+"""Snakemake script of rule ``synthesize``: see ``isoflat_tf.stages.synthesize``."""
 
-from isoflat_tf import pipeline
-from isoflat_tf.config import DatasetConfig, from_params
+from isoflat_tf.runtime import run_stage
+from isoflat_tf.stages.synthesize import synthesize
 
-pipeline.setup_logging(snakemake.log[0])  # noqa: F821 (snakemake is injected)
-pipeline.synthesize(
-    from_params(DatasetConfig, snakemake.params.dataset),  # noqa: F821
-    snakemake.wildcards.split,  # noqa: F821
-    snakemake.params.seed,  # noqa: F821
-    snakemake.output[0],  # noqa: F821
-)
+run_stage(synthesize, snakemake)  # noqa: F821 (snakemake is injected)

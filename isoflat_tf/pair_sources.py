@@ -1,0 +1,161 @@
+"""Pair sources: where a dataset's training and evaluation pairs come from.
+
+A dataset names its source by the one key it sets (``manifold`` or
+``pairs_store``). Each source is a registered ``PairSource`` that tells the
+config which keys apply and what the dimension is, tells the workflow which
+stores a run reads and which jobs the dataset has, and evaluates an encoder
+on it. Nothing else branches on the kind of dataset.
+
+- ``manifold``: synthetic images of a registered manifold; pairs are sampled
+  by a registered strategy (``isoflat_tf.sampling.STRATEGIES``, run setting
+  ``pairs.strategy``) with distances and midpoints from the geometry oracle.
+- ``pairs_store``: the user's own pairs store (README: data contracts), and
+  optionally a held-out ``test_store``.
+
+To add one (say, a neighbour graph over a user's points store): subclass
+``PairSource``, give its selecting ``key`` and ``fields``, and register an
+instance with ``SOURCES.add``; add its keys to the dataset section of the
+schema and of ``DatasetConfig``.
+
+This module imports neither TensorFlow nor Keras: the Snakefile uses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from isoflat_tf import manifolds
+from isoflat_tf.registry import Registry
+
+if TYPE_CHECKING:
+    from isoflat_tf.config import DatasetConfig, RunConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class PairSource:
+    """A kind of dataset: its selecting key, the keys that apply to it, and its stores.
+
+    Attributes:
+      key: the dataset key whose presence selects this source.
+      fields: the other dataset keys that apply to it.
+      description: what the source is, for messages.
+      synthetic: images rendered from a known manifold: the dataset gets a
+        decoder, baselines, comparison figures and the Γ-limit check.
+    """
+
+    key: str
+    fields: frozenset[str]
+    description: str
+    synthetic: bool
+
+    def problems(self, where: str, raw: dict) -> list[str]:
+        """What a raw dataset entry of this source gets wrong beyond the schema."""
+        return []
+
+    def dimension(self, dataset: DatasetConfig) -> tuple[int, str] | None:
+        """The data manifold's dimension, if known, and how to name it in a message."""
+        raise NotImplementedError
+
+    def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
+        """The pairs store ``run`` trains on."""
+        raise NotImplementedError
+
+    def test_path(self, dataset: DatasetConfig, results: str) -> str:
+        """The store runs on this dataset are evaluated on."""
+        raise NotImplementedError
+
+    def data_outputs(self, dataset: DatasetConfig, results: str) -> list[str]:
+        """Stores the workflow builds for the dataset itself (not per run)."""
+        return []
+
+    def user_stores(self, dataset: DatasetConfig) -> list[str]:
+        """The user's own stores, checked before any job runs."""
+        return []
+
+    def evaluate(self, **kwargs) -> dict:
+        """Evaluate an encoder on this dataset: see ``isoflat_tf.stages.evaluate``."""
+        raise NotImplementedError
+
+
+SOURCES: Registry[PairSource] = Registry("pair source")
+
+
+class ManifoldSource(PairSource):
+    """Synthetic images of a registered manifold, pairs sampled by a registered strategy."""
+
+    def problems(self, where: str, raw: dict) -> list[str]:
+        known = manifolds.available()
+        if raw["manifold"] not in known:
+            return [f"{where}.manifold is {raw['manifold']!r}; allowed values: {', '.join(known)}"]
+        return []
+
+    def dimension(self, dataset: DatasetConfig) -> tuple[int, str]:
+        m = manifolds.manifold_class(dataset.manifold)
+        return m.dim, f"the dimension of manifold {m.name!r}"
+
+    def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
+        return f"{results}/pairs/{dataset.name}/{run.sampling}.zarr"
+
+    def test_path(self, dataset: DatasetConfig, results: str) -> str:
+        return f"{results}/data/{dataset.name}/test.zarr"
+
+    def data_outputs(self, dataset: DatasetConfig, results: str) -> list[str]:
+        return [f"{results}/data/{dataset.name}/train.zarr"]
+
+    def evaluate(self, **kwargs) -> dict:
+        from isoflat_tf.stages import evaluate
+
+        return evaluate.evaluate_on_manifold(**kwargs)
+
+
+class StoreSource(PairSource):
+    """The user's own pairs store, and optionally a held-out test store of the same contract."""
+
+    def dimension(self, dataset: DatasetConfig) -> tuple[int, str] | None:
+        if dataset.dimension is None:
+            return None
+        return dataset.dimension, f"the dimension given for dataset {dataset.name!r}"
+
+    def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
+        return dataset.pairs_store
+
+    def test_path(self, dataset: DatasetConfig, results: str) -> str:
+        return dataset.test_store or dataset.pairs_store
+
+    def user_stores(self, dataset: DatasetConfig) -> list[str]:
+        return [s for s in (dataset.pairs_store, dataset.test_store) if s is not None]
+
+    def evaluate(self, **kwargs) -> dict:
+        from isoflat_tf.stages import evaluate
+
+        return evaluate.evaluate_on_pairs_store(**kwargs)
+
+
+SOURCES.add(
+    "manifold", ManifoldSource("manifold", frozenset({"image_size", "n_train", "n_test"}), "synthetic data", True)
+)
+SOURCES.add("pairs_store", StoreSource("pairs_store", frozenset({"test_store", "dimension"}), "your own pairs", False))
+
+
+def dataset_problems(name: str, raw: dict) -> list[str]:
+    """Which source a raw dataset entry selects, and whether its keys fit that source."""
+    where = f"datasets.{name}"
+    chosen = [source for source in SOURCES.entries() if source.key in raw]
+    if len(chosen) != 1:
+        keys = " or ".join(f"{s.key!r} ({s.description})" for s in SOURCES.entries())
+        return [f"{where}: give either {keys}"]
+    source = chosen[0]
+    for other in SOURCES.entries():
+        foreign = sorted(set(raw) & other.fields - source.fields)
+        if other is not source and foreign:
+            return [f"{where}: {', '.join(foreign)} apply to {other.description} ({other.key!r}) only"]
+    return source.problems(where, raw)
+
+
+def of_dataset(dataset: DatasetConfig) -> PairSource:
+    """The source of a resolved dataset: the one whose key it sets."""
+    for source in SOURCES.entries():
+        if getattr(dataset, source.key) is not None:
+            return source
+    raise ValueError(f"dataset {dataset.name!r} sets none of {', '.join(SOURCES.names())}")
