@@ -68,8 +68,8 @@ def over_seeds(rows: pd.DataFrame, by: list[str], metrics: Iterable[str], sort: 
 
 def markdown_table(rows: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
     """A Markdown table of mean ± std over seeds for the chosen headline columns."""
-    agg = over_seeds(rows, ["dataset", "manifold", "method"], HEADLINE)
     columns = list(columns or HEADLINE)
+    agg = over_seeds(rows, ["dataset", "manifold", "method"], columns)
     header = ["dataset", "method", "seeds", *columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, r in agg.iterrows():
