@@ -73,8 +73,8 @@ class PairSource:
         """The user's own stores, checked before any job runs."""
         return []
 
-    def evaluate(self, **kwargs) -> dict:
-        """Evaluate an encoder on this dataset: see ``isoflat_tf.stages.evaluate``."""
+    def evaluate(self, job) -> dict:
+        """Evaluate an embedding on this dataset (a ``stages.evaluate.EvaluationJob``); write its stores."""
         raise NotImplementedError
 
 
@@ -103,10 +103,10 @@ class ManifoldSource(PairSource):
     def data_outputs(self, dataset: DatasetConfig, results: str) -> list[str]:
         return [f"{results}/data/{dataset.name}/train.zarr"]
 
-    def evaluate(self, **kwargs) -> dict:
+    def evaluate(self, job) -> dict:
         from isoflat_tf.stages import evaluate
 
-        return evaluate.evaluate_on_manifold(**kwargs)
+        return evaluate.evaluate_on_manifold(job)
 
 
 class StoreSource(PairSource):
@@ -126,10 +126,10 @@ class StoreSource(PairSource):
     def user_stores(self, dataset: DatasetConfig) -> list[str]:
         return [s for s in (dataset.pairs_store, dataset.test_store) if s is not None]
 
-    def evaluate(self, **kwargs) -> dict:
+    def evaluate(self, job) -> dict:
         from isoflat_tf.stages import evaluate
 
-        return evaluate.evaluate_on_pairs_store(**kwargs)
+        return evaluate.evaluate_on_pairs_store(job)
 
 
 SOURCES.add(

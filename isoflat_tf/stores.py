@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
-import uuid
 import warnings
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 import isoflat_tf
+from isoflat_tf.files import atomic_path
 
 FLOAT = np.dtype("float32")
 DOUBLE = np.dtype("float64")
@@ -90,25 +89,14 @@ def base_attrs(**attrs) -> dict:
 def write_store(ds: xr.Dataset, path: str | os.PathLike, contract: Contract) -> Path:
     """Check ``ds`` against ``contract`` and write it atomically to ``path``.
 
-    The store is written to ``<path>.tmp-<random>`` and renamed into place; an
-    existing store at ``path`` is replaced only after the new one is complete.
+    The store is written beside ``path`` and renamed into place
+    (``files.atomic_path``); an existing store at ``path`` is replaced only
+    after the new one is complete.
     """
     path = Path(path)
     check_dataset(ds, contract, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
+    with atomic_path(path) as tmp:
         ds.to_zarr(tmp, mode="w", consolidated=False, zarr_format=3)
-        if path.exists():
-            old = path.with_name(f"{path.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return path
 
 

@@ -110,3 +110,29 @@ def test_editing_a_module_no_rule_uses_reruns_nothing(repo):
         jobs, _ = plan(repo)
     assert jobs == {}
     assert plan(repo)[0] == {}  # and the restore leaves nothing to do
+
+
+def test_editing_the_geometry_reruns_the_pairs_and_every_evaluation_baselines_included(repo):
+    # Rule inputs come from the stages' imports: the baselines' evaluation uses geometry.py too
+    # (a hand-kept list once left it out, so baselines silently stopped being comparable with runs).
+    with edited(repo / "isoflat_tf" / "geometry.py"):
+        jobs, _ = plan(repo)
+    assert jobs == {
+        "sample_pairs": 2,
+        "train": 2,
+        "train_decoder": 2,
+        "evaluate": 2,
+        "figures": 2,
+        "baseline": 2,
+        "comparison_figures": 2,
+        "summary": 1,
+        "gamma_limit": 1,  # its pairs come from the sampler, whose oracle lives in geometry.py
+        "all": 1,
+    }
+
+
+def test_editing_one_baseline_reruns_that_baseline_only(repo):
+    with edited(repo / "isoflat_tf" / "baselines" / "pca.py"):
+        jobs, output = plan(repo)
+    assert jobs == {"baseline": 2, "comparison_figures": 2, "summary": 1, "all": 1}
+    assert "method=pca" in output

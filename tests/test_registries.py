@@ -60,7 +60,11 @@ def test_schema_reads_the_registries():
 
 
 def test_unknown_baseline_lists_the_registered_ones():
-    raw = {"datasets": {"s": {"manifold": "square"}}, "runs": {"r": {"dataset": "s"}}, "baselines": {"methods": ["tsne"]}}
+    raw = {
+        "datasets": {"s": {"manifold": "square"}},
+        "runs": {"r": {"dataset": "s"}},
+        "baselines": {"methods": ["tsne"]},
+    }
     with pytest.raises(ConfigError, match=r"baselines\.methods\.0 is 'tsne'; allowed values: pca, isomap, umap"):
         load_config(raw)
 
@@ -85,7 +89,13 @@ def test_one_seed_has_no_standard_deviation():
 
 def test_markdown_shows_no_spread_for_one_seed():
     rows = pd.DataFrame(
-        {"dataset": ["d"] * 3, "manifold": ["m"] * 3, "method": ["a", "a", "b"], "seed": [0, 1, 0], "x": [1.0, 3.0, 5.0]}
+        {
+            "dataset": ["d"] * 3,
+            "manifold": ["m"] * 3,
+            "method": ["a", "a", "b"],
+            "seed": [0, 1, 0],
+            "x": [1.0, 3.0, 5.0],
+        }
     )
     table = markdown_table(rows, ["x"])
     assert "| d | a | 2 | 2 ± 1.4 |" in table and "| d | b | 1 | 5 |" in table

@@ -10,7 +10,7 @@ from isoflat_tf import runtime, stores
 from isoflat_tf.baselines import fit_baseline
 from isoflat_tf.config import BaselineConfig, DatasetConfig, EncoderConfig, EvaluationConfig, PairsConfig
 from isoflat_tf.seeds import derive_seed
-from isoflat_tf.stages.evaluate import evaluate_on_manifold
+from isoflat_tf.stages.evaluate import EvaluationJob, evaluate_on_manifold
 
 log = logging.getLogger("isoflat")
 
@@ -39,7 +39,7 @@ def baseline(
     start = time.perf_counter()
     embedding = fit_baseline(method, images, encoder, baselines, derive_seed(seed, dataset.name, method, "fit"))
     log.info("fitted %s on %d images of %s in %.1fs", method, len(images), dataset.name, time.perf_counter() - start)
-    return evaluate_on_manifold(
+    job = EvaluationJob(
         dataset=dataset,
         pairs=pairs,
         evaluation=evaluation,
@@ -50,3 +50,4 @@ def baseline(
         metrics=metrics,
         labels={"run": f"{dataset.name}/{method}", "method": method, "seed": seed},
     )
+    return evaluate_on_manifold(job)

@@ -7,10 +7,12 @@ the store's own pairs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import time
+from collections.abc import Callable
 
 from isoflat_tf import manifolds, pair_sources, runtime, stores
 from isoflat_tf.config import DatasetConfig, EvaluationConfig, PairsConfig, RunConfig
@@ -35,7 +37,7 @@ def evaluate(
     """Evaluate a trained ``encoder`` (and ``decoder``) on ``test``; write the ``latent`` store and ``metrics``."""
     runtime.configure_tensorflow(derive_seed(run.seed, run.name, "evaluate"), threads, "auto")
     decode = runtime.load_predictor(decoder) if decoder else None  # none for a user's pairs store
-    return pair_sources.of_dataset(dataset).evaluate(
+    job = EvaluationJob(
         dataset=dataset,
         pairs=run.pairs,
         evaluation=evaluation,
@@ -46,62 +48,61 @@ def evaluate(
         metrics=metrics,
         labels={"run": run.name, "method": run.method_label, "seed": run.seed},
     )
+    return pair_sources.of_dataset(dataset).evaluate(job)
 
 
-def evaluate_on_manifold(
-    *,
-    dataset: DatasetConfig,
-    pairs: PairsConfig,
-    evaluation: EvaluationConfig,
-    encode,
-    decode,
-    test,
-    latent,
-    metrics,
-    labels: dict,
-) -> dict:
-    """Evaluate an embedding at the scale, radial law and geometry of ``pairs``; write its stores."""
+@dataclasses.dataclass(frozen=True)
+class EvaluationJob:
+    """One evaluation: the embedding, the data it is scored on, and where its stores go.
+
+    ``labels`` (run, method, seed) head its metrics; ``pairs`` gives the scale,
+    radial law and geometry of the evaluation pairs.
+    """
+
+    dataset: DatasetConfig
+    pairs: PairsConfig
+    evaluation: EvaluationConfig
+    encode: Callable
+    decode: Callable | None
+    test: str | os.PathLike
+    latent: str | os.PathLike
+    metrics: str | os.PathLike
+    labels: dict
+
+
+def evaluate_on_manifold(job: EvaluationJob) -> dict:
+    """Evaluate an embedding on a manifold's test points and fresh pairs; write its stores."""
+    dataset, pairs = job.dataset, job.pairs
     m = manifolds.get(dataset.manifold, image_size=dataset.image_size)
     start = time.perf_counter()
     result, latent_ds = evaluate_embedding(
         m,
-        encode,
-        stores.open_store(test, stores.DATASET),
+        job.encode,
+        stores.open_store(job.test, stores.DATASET),
         pairs.delta,
         pairs.min_distance_fraction,
-        evaluation,
-        seed=derive_seed(labels["seed"], dataset.name, "evaluation"),
-        decode=decode,
+        job.evaluation,
+        seed=derive_seed(job.labels["seed"], dataset.name, "evaluation"),
+        decode=job.decode,
         geometry=pairs.geometry,
     )
-    return _record({**labels, "dataset": dataset.name, **result}, latent_ds, latent, metrics, start)
+    return _record(job, {**job.labels, "dataset": dataset.name, **result}, latent_ds, start)
 
 
-def evaluate_on_pairs_store(
-    *,
-    dataset: DatasetConfig,
-    pairs: PairsConfig,
-    evaluation: EvaluationConfig,
-    encode,
-    decode,
-    test,
-    latent,
-    metrics,
-    labels: dict,
-) -> dict:
+def evaluate_on_pairs_store(job: EvaluationJob) -> dict:
     """Evaluate on a user's pairs store (their test store, else the training pairs)."""
+    dataset = job.dataset
     start = time.perf_counter()
-    result, latent_ds = evaluate_pairs(
-        encode, stores.open_pairs(test), evaluation.n_pairs, derive_seed(labels["seed"], dataset.name, "evaluation")
-    )
+    seed = derive_seed(job.labels["seed"], dataset.name, "evaluation")
+    result, latent_ds = evaluate_pairs(job.encode, stores.open_pairs(job.test), job.evaluation.n_pairs, seed)
     source = "test_store" if dataset.test_store else "pairs_store (training pairs: no test_store given)"
-    result = {**labels, "dataset": dataset.name, "evaluated_on": source, "store": str(test), **result}
-    return _record(result, latent_ds, latent, metrics, start)
+    result = {**job.labels, "dataset": dataset.name, "evaluated_on": source, "store": str(job.test), **result}
+    return _record(job, result, latent_ds, start)
 
 
-def _record(result: dict, latent_ds, latent_out, metrics_out, start: float) -> dict:
+def _record(job: EvaluationJob, result: dict, latent_ds, start: float) -> dict:
     """Log the evaluation and write its latent store and metrics."""
     log.info("evaluated %s in %.1fs: %s", result["method"], time.perf_counter() - start, json.dumps(result))
-    stores.write_store(latent_ds, latent_out, stores.LATENT)
-    runtime.write_json(result, metrics_out)
+    stores.write_store(latent_ds, job.latent, stores.LATENT)
+    runtime.write_json(result, job.metrics)
     return result
