@@ -203,19 +203,6 @@ def _knn(manifold, rng, n, delta, min_distance_fraction, neighbours):
     return knn_points(manifold, rng, n, delta, neighbours, min_distance_fraction)
 
 
-def sample_points(
-    manifold: Manifold,
-    strategy: str,
-    rng: np.random.Generator,
-    n: int,
-    delta: float,
-    min_distance_fraction: float = 0.0,
-    neighbours: int = 8,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The points (x, y) of n pairs placed by the registered strategy at scale δ."""
-    return STRATEGIES.get(strategy)(manifold, rng, n, delta, min_distance_fraction, neighbours)
-
-
 def sample_pairs(
     manifold: Manifold,
     strategy: str,
@@ -226,8 +213,8 @@ def sample_pairs(
     neighbours: int = 8,
     oracle=None,
 ) -> PointPairs:
-    """Sample n pairs with the named strategy at scale δ; d and z from ``oracle`` (intrinsic by default)."""
-    x, y = sample_points(manifold, strategy, rng, n, delta, min_distance_fraction, neighbours)
+    """Sample n pairs with the registered strategy at scale δ; d and z from ``oracle`` (intrinsic by default)."""
+    x, y = STRATEGIES.get(strategy)(manifold, rng, n, delta, min_distance_fraction, neighbours)
     distance, z = (oracle or IntrinsicOracle(manifold)).distance_midpoint(x, y)
     return PointPairs(x=x, y=y, z=z, distance=distance)
 
