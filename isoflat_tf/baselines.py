@@ -51,7 +51,7 @@ def fit_isomap(images: np.ndarray, latent_dim: int, n_neighbors: int) -> Embeddi
 
     # ARPACK (the "auto" choice above 200 points) starts from a random vector
     # that Isomap does not seed, so its result varies in the last digits;
-    # the dense solver is deterministic and takes seconds at max_fit_points.
+    # the dense solver is deterministic, and affordable at max_fit_points.
     iso = Isomap(n_neighbors=n_neighbors, n_components=latent_dim, eigen_solver="dense").fit(_flat(images))
     return Embedding("isomap", encode=lambda x: iso.transform(_flat(x)))
 
@@ -60,9 +60,9 @@ def fit_umap(images: np.ndarray, latent_dim: int, n_neighbors: int, seed: int) -
     import umap
 
     # Below 4096 points UMAP's exact path transforms new points through
-    # sklearn's pairwise_distances with a Python-level metric callable: about
-    # 15 ms a point, so scoring ~15000 evaluation points took 250 s. The
-    # nearest-neighbour index it uses for larger data transforms in ~2 s.
+    # sklearn's pairwise_distances with a Python-level metric callable, slow
+    # enough to dominate a baseline's evaluation; the nearest-neighbour index
+    # it uses for larger data is forced instead.
     reducer = umap.UMAP(
         n_neighbors=n_neighbors,
         n_components=latent_dim,

@@ -1,4 +1,4 @@
-"""The sampled loss converges to its Γ-limit functional at the predicted rates (DESIGN §1).
+"""The sampled loss converges to its Γ-limit functional at the predicted rates (docs/design.md §8).
 
 Errors are split with the same pairs' limit integrand G_N = mean of
 W(|Dφ v|) + (λ/16)|∇²φ(v,v)|² at the sampled (x, v): L_N − G_N is the
