@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
 # Markers in pyproject.toml: `slow` (end-to-end snakemake runs, whole trainings in
-# fresh processes) and `slurm` (never part of the default run).
+# fresh processes, heavy numerical checks) and `slurm` (never part of the default run).
 test-fast: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -m "not slow and not slurm"
 
