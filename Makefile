@@ -1,6 +1,7 @@
 # Set-up and the two everyday commands (see README.md):
 #   make run    # create .venv when missing, run the default workflow end to end
-#   make test   # create .venv when missing, run the test suite
+#   make test   # create .venv when missing, run the whole test suite (what CI runs)
+#   make test-fast   # the unit tests only: every test not marked slow (under 2 minutes on 2 cores)
 #   make test-slurm  # the SLURM profile on a one-node SLURM cluster (root; installs Debian's slurm)
 # GPU machines: make run TF=gpu   (installs tensorflow[and-cuda] instead of tensorflow-cpu)
 
@@ -10,7 +11,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed-$(TF)
 CORES ?= all
 
-.PHONY: run test test-slurm lint clean-results
+.PHONY: run test test-fast test-slurm lint clean-results
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +25,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
+
+# Markers in pyproject.toml: `slow` (end-to-end snakemake runs, whole trainings in
+# fresh processes, heavy numerical checks) and `slurm` (never part of the default run).
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -m "not slow and not slurm"
 
 test-slurm: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -m slurm -rs --durations=5 tests/test_slurm.py

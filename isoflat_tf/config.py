@@ -49,7 +49,7 @@ class DatasetConfig:
 
 @dataclasses.dataclass(frozen=True)
 class PairsConfig:
-    """Pair sampling (DESIGN §3); see ``isoflat_tf.sampling`` and ``isoflat_tf.geometry``.
+    """Pair sampling (docs/design.md §4); see ``isoflat_tf.sampling`` and ``isoflat_tf.geometry``.
 
     Attributes:
       strategy: a registered strategy (``isoflat_tf.sampling.STRATEGIES``): ``ball``, ``sphere``, ``knn``.

@@ -1,4 +1,4 @@
-"""Evaluate an encoder on held-out points and fresh pairs (DESIGN §6).
+"""Evaluate an encoder on held-out points and fresh pairs (docs/design.md §7).
 
 The encoder enters as a callable ``encode(images) -> latents`` so that this
 module stays free of TensorFlow and serves any embedding method.

@@ -1,7 +1,13 @@
-"""Figures: of one run, comparing the methods on a dataset, and of the Γ-limit check.
+"""The workflow's figures, as functions from results to matplotlib figures.
 
-Pure matplotlib over the run's outputs (latent store, history, metrics):
-no TensorFlow needed.
+- one run (rule ``figures``): the embedding with mapped grid lines, the
+  training curves, the interpolation error against distance;
+- one dataset, all methods side by side (rule ``comparison_figures``):
+  embeddings, decoded interpolation strips, interpolation error, headline bars;
+- the Γ-limit check (rule ``gamma_limit``, docs/design.md §8): error against δ and N.
+
+Pure matplotlib over the stages' outputs (latent stores, histories, metrics,
+tables): no TensorFlow needed. The sweep figure is in ``isoflat_tf.aggregate``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where distances and midpoints come from: the oracle (DESIGN §2).
+"""Where distances and midpoints come from: the oracle (docs/design.md §3).
 
 - ``intrinsic``: the manifold's own closed-form geometry.
 - ``image``: the metric the rendered images inherit from the L2 distance

@@ -1,4 +1,4 @@
-"""The geometric loss terms (DESIGN §1), as pure TensorFlow functions.
+"""The geometric loss terms (docs/design.md §2), as pure TensorFlow functions.
 
 For a pair (x, y) with midpoint z and distance d, and an encoder φ:
 

@@ -1,4 +1,4 @@
-"""Evaluation metrics (DESIGN §6) as pure NumPy functions of latent arrays.
+"""Evaluation metrics (docs/design.md §7) as pure NumPy functions of latent arrays.
 
 All metrics are invariant to rigid motions of latent space (rotations,
 reflections and translations), like the loss itself.

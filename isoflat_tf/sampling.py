@@ -1,6 +1,6 @@
 """Pair sampling: (x, y) nearby points with their distance d and midpoint z.
 
-DESIGN §3. The strategies place the points x and y; the distance and the
+docs/design.md §4. The strategies place the points x and y; the distance and the
 midpoint then come from an oracle (``isoflat_tf.geometry``): the closed-form
 intrinsic geometry by default, or the image metric.
 

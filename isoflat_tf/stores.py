@@ -1,4 +1,4 @@
-"""Zarr stores: the data contracts between stages (DESIGN §4).
+"""Zarr stores: the data contracts between stages (docs/design.md §6).
 
 Writers build an ``xarray.Dataset``, write it to a temporary sibling path and
 rename it into place, so a killed job never leaves a store that looks

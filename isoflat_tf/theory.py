@@ -1,4 +1,4 @@
-"""The Γ-limit of the sampled loss, checked numerically (DESIGN §1).
+"""The Γ-limit of the sampled loss, checked numerically (docs/design.md §8).
 
 For an analytic map φ with closed-form derivatives, the sampled loss at scale
 δ with N pairs,

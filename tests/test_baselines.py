@@ -13,6 +13,11 @@ ENCODER = EncoderConfig(latent_dim=2, conv_filters=(4,), dense_units=(8,))
 CONFIG = BaselineConfig(neighbours=8, max_fit_points=300, autoencoder_epochs=1, autoencoder_batch_size=64)
 
 
+def slow_umap(methods):
+    """The methods as parameters, UMAP marked slow: a process's first UMAP fit compiles numba kernels (minutes)."""
+    return [pytest.param(m, marks=pytest.mark.slow) if m == "umap" else m for m in methods]
+
+
 @pytest.fixture(scope="module")
 def square_images():
     square = manifolds.get("square", image_size=12)
@@ -22,7 +27,7 @@ def square_images():
     return train, test_points, square.render(test_points)
 
 
-@pytest.mark.parametrize("method", baselines.available())
+@pytest.mark.parametrize("method", slow_umap(baselines.available()))
 def test_a_baseline_is_deterministic_for_its_seed(method, square_images):
     train, _, test = square_images
     first = baselines.fit_baseline(method, train, ENCODER, CONFIG, seed=3).encode(test)
@@ -31,7 +36,7 @@ def test_a_baseline_is_deterministic_for_its_seed(method, square_images):
     np.testing.assert_array_equal(first, second)
 
 
-@pytest.mark.parametrize("method", ["isomap", "umap"])
+@pytest.mark.parametrize("method", slow_umap(["isomap", "umap"]))
 def test_out_of_sample_points_keep_their_neighbours(method, square_images):
     """Isomap and UMAP embed test images through ``transform``; a broken transform scatters them."""
     _, points, test = square_images

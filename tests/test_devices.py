@@ -9,6 +9,8 @@ import pytest
 
 from .test_resume import probe_latents, start
 
+pytestmark = pytest.mark.slow  # whole trainings in fresh processes
+
 EPOCHS = 2
 
 

@@ -1,4 +1,4 @@
-"""The sampled loss converges to its Γ-limit functional at the predicted rates (DESIGN §1).
+"""The sampled loss converges to its Γ-limit functional at the predicted rates (docs/design.md §8).
 
 Errors are split with the same pairs' limit integrand G_N = mean of
 W(|Dφ v|) + (λ/16)|∇²φ(v,v)|² at the sampled (x, v): L_N − G_N is the
@@ -30,6 +30,7 @@ def test_known_functionals():
     assert theory.continuum_functional(theory.square_linear(2.0 * np.eye(2))) == pytest.approx(9.0)
 
 
+@pytest.mark.slow  # 400 000 pairs at each of four δ per map
 @pytest.mark.parametrize("name", ["square: paraboloid", "sphere: ellipsoid", "sphere: round"])
 def test_interior_bias_is_second_order_in_delta(name):
     rows = theory.bias_table([MAPS[name]], [0.4, 0.2, 0.1, 0.05], N)
@@ -44,6 +45,7 @@ def test_boundary_layer_bias_is_first_order_on_the_square():
     assert theory.log_slope([r["delta"] for r in rows], error) == pytest.approx(1.0, abs=0.25)
 
 
+@pytest.mark.slow  # 24 repeats at each of four N
 def test_noise_decays_like_inverse_square_root_of_n():
     rows = theory.noise_table(MAPS["sphere: ellipsoid"], 0.1, [100, 1000, 10_000, 100_000], repeats=24)
     assert theory.log_slope([r["n"] for r in rows], [r["rms_error"] for r in rows]) == pytest.approx(-0.5, abs=0.1)

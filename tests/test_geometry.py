@@ -16,6 +16,7 @@ def delta_of(name):
     return DELTAS.get(name, 0.1)
 
 
+@pytest.mark.slow  # a K = 32 discrete geodesic per manifold
 @pytest.mark.parametrize("name", NAMES)
 def test_image_oracle_agrees_with_a_fine_discrete_geodesic(name):
     """K = 8 segments against K = 32: distance within 1e-3 relative, midpoint within 1e-2 δ."""

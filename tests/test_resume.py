@@ -42,6 +42,7 @@ def probe_latents(path):
         return f["probe"]
 
 
+@pytest.mark.slow  # two whole trainings in fresh processes
 def test_killed_training_resumes_to_the_same_weights(root, tmp_path):
     reference = start(root, tmp_path, "reference")
     assert reference.wait(timeout=300) == 0, reference.stderr.read()

@@ -1,7 +1,6 @@
 """End to end with the real ``snakemake`` on the tiny config, and stale-only reruns.
 
-The module runs the workflow once (about a minute on 2 cores) and shares the
-result between its tests.
+The module runs the workflow once and shares the result between its tests.
 """
 
 import json

@@ -24,9 +24,8 @@ class Sphere(Manifold):
     ball from +z, channel 1 from −z, so every normal is visible in one of the
     two. g is strictly increasing, so the images determine u everywhere (unlike
     one Lambertian view, which is black for every light behind the ball), and
-    the two views make the renderer's Jacobian nearly uniformly conditioned:
-    its smallest singular value varies by about 1.3× over the sphere (checked
-    in the tests).
+    the two views keep the renderer's Jacobian well conditioned everywhere
+    (the manifold tests bound the spread of its singular values).
     """
 
     ball_radius_px: float = 0.42  # ball radius, in units of the image width
