@@ -27,8 +27,10 @@ from isoflat_tf.config import (
     PairsConfig,
     RunConfig,
     derive_seed,
+    to_params,
 )
 from isoflat_tf.files import write_text
+from isoflat_tf.fingerprint import training_fingerprint
 from isoflat_tf.sampling import sample_pairs
 
 log = logging.getLogger("isoflat")
@@ -133,6 +135,7 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
         log.error("%s", err)  # into the job's log file too, not only the traceback on stderr
         raise
     arrays = {k: ds[k].values for k in ("x", "y", "z", "distance")}
+    fingerprint = training_fingerprint(to_params(run), arrays)  # a checkpoint resumes only this run
     log.info("run %s: %s", run.name, run)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -145,24 +148,41 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
         seed=derive_seed(run.seed, run.name, "shuffle"),
         checkpoint_dir=out_dir / "checkpoint",
         device=device,
+        fingerprint=fingerprint,
     )
+    warn_if_collapsed(training.encode_batched(encoder), arrays, run.name)
     training.write_history(rows, out_dir / "history.csv")
     training.save_model(encoder, out_dir / "encoder.keras")
     log.info("wrote %s", out_dir / "encoder.keras")
+
+
+def warn_if_collapsed(encode, pairs: dict[str, np.ndarray], name: str, n: int = 1000) -> dict:
+    """Log a warning when the embedding of the first ``n`` training pairs is collapsed
+    (``metrics.collapse_summary``); returns the summary."""
+    from isoflat_tf import metrics
+
+    phi_x, phi_y = encode(pairs["x"][:n]), encode(pairs["y"][:n])
+    result = metrics.collapse_summary(metrics.distortion_ratio(phi_x, phi_y, pairs["distance"][:n]))
+    if result["collapsed"]:
+        log.warning(
+            "run %s: the embedding has COLLAPSED: the median |φ(x) − φ(y)| / d over %d training pairs is %.3g "
+            "(< %g). Its metrics will be flagged collapsed. Try a smaller loss.bending_weight, "
+            "training.bending_warmup_epochs, or more epochs.",
+            name,
+            len(phi_x),
+            result["median_ratio"],
+            metrics.COLLAPSE_RATIO,
+        )
+    return result
 
 
 def keras_encode(encoder_path: str | os.PathLike, batch_size: int = 1024):
     """Load an ``encoder.keras`` (or decoder) and return ``f(array) -> array`` (float64), batched."""
     import keras
 
-    model = keras.models.load_model(encoder_path)
+    from isoflat_tf.training import encode_batched
 
-    def apply(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, np.float32)
-        out = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
-        return np.concatenate(out).astype(np.float64)
-
-    return apply
+    return encode_batched(keras.models.load_model(encoder_path), batch_size)
 
 
 def train_decoder(

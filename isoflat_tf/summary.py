@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 KEYS = ("dataset", "manifold", "method", "seed", "run")
+# Flags of an evaluation (metrics.json), e.g. a collapsed embedding (``metrics.collapse_summary``).
+FLAGS = ("collapsed",)
 
 # Headline columns of the summary, named as in ``flatten_metrics``.
 HEADLINE = (
@@ -61,8 +63,11 @@ def summary_rows(metrics_files: Iterable[str | os.PathLike]) -> pd.DataFrame:
     for path in metrics_files:
         m = json.loads(open(path).read())
         flat = flatten_metrics(m)
-        rows.append({**{k: m.get(k) for k in KEYS}, **{name: flat.get(name, float("nan")) for name in HEADLINE}})
-    return pd.DataFrame(rows, columns=[*KEYS, *HEADLINE])
+        flags = {k: bool(m.get(k, False)) for k in FLAGS}
+        rows.append(
+            {**{k: m.get(k) for k in KEYS}, **flags, **{name: flat.get(name, float("nan")) for name in HEADLINE}}
+        )
+    return pd.DataFrame(rows, columns=[*KEYS, *FLAGS, *HEADLINE])
 
 
 def over_seeds(rows: pd.DataFrame) -> pd.DataFrame:
@@ -73,6 +78,8 @@ def over_seeds(rows: pd.DataFrame) -> pd.DataFrame:
     std = grouped[metrics].std(ddof=1).fillna(0.0)
     out = mean.join(std, lsuffix="_mean", rsuffix="_std")
     out["seeds"] = grouped.size()
+    if "collapsed" in rows:
+        out["collapsed"] = grouped["collapsed"].sum().astype(int)
     return out.reset_index()
 
 
@@ -80,10 +87,11 @@ def markdown_table(rows: pd.DataFrame, columns: Iterable[str] | None = None) -> 
     """A Markdown table of mean ± std over seeds for the chosen headline columns."""
     agg = over_seeds(rows)
     columns = list(columns or HEADLINE)
-    header = ["dataset", "method", "seeds", *columns]
+    header = ["dataset", "method", "seeds", "collapsed", *columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, r in agg.iterrows():
-        cells = [str(r["dataset"]), str(r["method"]), str(int(r["seeds"]))]
+        collapsed = int(r.get("collapsed", 0))
+        cells = [str(r["dataset"]), str(r["method"]), str(int(r["seeds"])), f"**{collapsed}**" if collapsed else "0"]
         for c in columns:
             mean, std = r[f"{c}_mean"], r[f"{c}_std"]
             cells.append("–" if np.isnan(mean) else (f"{mean:.3g}" if r["seeds"] < 2 else f"{mean:.3g} ± {std:.2g}"))
