@@ -9,6 +9,7 @@ with a ``StoreError`` that names the store and the offending variable.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 import shutil
 import uuid
@@ -129,15 +130,10 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     with the same output, so no other writer can own them. Returns what was removed.
     """
     path = Path(path)
-    stale = [p for pattern in (".tmp-*", ".old-*") for p in path.parent.glob(f"{glob_escape(path.name)}{pattern}")]
+    stale = [p for pattern in (".tmp-*", ".old-*") for p in path.parent.glob(f"{glob.escape(path.name)}{pattern}")]
     for p in stale:
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     return stale
-
-
-def glob_escape(name: str) -> str:
-    """``name`` with glob wildcards escaped."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def open_store(path: str | os.PathLike, contract: Contract, load: bool = True) -> xr.Dataset:

@@ -23,7 +23,6 @@ import yaml
 
 from isoflat_tf import metrics, pipeline, stores, training
 from isoflat_tf.config import ConfigError, load_config, load_config_file, to_params
-from isoflat_tf.fingerprint import store_fingerprint, training_fingerprint
 from isoflat_tf.summary import markdown_table, summary_rows
 
 from .conftest import ROOT, SNAKEMAKE, TINY_CONFIG, planned_jobs, run_snakemake
@@ -80,7 +79,7 @@ def startup_cases(tmp_path):
         (
             "duplicate_key",
             TINY_CONFIG.read_text().replace("seed: 0\n", "seed: 0\nseed: 1\n", 1),
-            [r"config\.yaml:3:1: duplicate key 'seed' \(first given on line 2\)"],
+            [r"duplicate_key\.yaml:3:1: duplicate key 'seed' \(first given on line 2\)"],
         ),
         (
             "unsafe_names",
@@ -142,24 +141,38 @@ def startup_cases(tmp_path):
     ]
 
 
+STARTUP_CASES = (
+    "duplicate_key",
+    "unsafe_names",
+    "non_finite",
+    "impossible_sizes",
+    "too_few_test_points",
+    "empty_store_with_string_points",
+    "test_store_of_other_image_size",
+)
+
+
 @pytest.mark.slow
-def test_bad_configs_and_stores_stop_snakemake_at_start_up(tmp_path):
-    for case, text, patterns in startup_cases(tmp_path):
-        config = tmp_path / f"{case}.yaml"
-        config.write_text(text)
-        proc = run_snakemake(tmp_path / f"work-{case}", "-n", "--configfile", str(config), check=False)
-        assert proc.returncode != 0, case
-        err = proc.stderr
-        assert "isoflat: " in err, (case, err[-2000:])
-        for pattern in patterns:
-            assert re.search(pattern, err), (case, pattern, err[-2000:])
-        assert not (tmp_path / f"work-{case}" / "results").exists(), case
+@pytest.mark.filterwarnings("ignore:The data type")
+@pytest.mark.parametrize("case", STARTUP_CASES)
+def test_bad_configs_and_stores_stop_snakemake_at_start_up(tmp_path, case):
+    cases = {name: (text, patterns) for name, text, patterns in startup_cases(tmp_path)}
+    assert set(cases) == set(STARTUP_CASES)
+    text, patterns = cases[case]
+    config = tmp_path / f"{case}.yaml"
+    config.write_text(text)
+    proc = run_snakemake(tmp_path / "work", "-n", "--configfile", str(config), check=False)
+    assert proc.returncode != 0
+    assert "isoflat: " in proc.stderr, proc.stderr[-2000:]
+    for pattern in patterns:
+        assert re.search(pattern, proc.stderr), (pattern, proc.stderr[-2000:])
+    assert not (tmp_path / "work" / "results").exists()
 
 
 @pytest.mark.slow
 def test_a_target_the_config_lacks_names_the_runs_it_has(tmp_path):
     proc = run_snakemake(
-        tmp_path, "-n", "--configfile", str(TINY_CONFIG), "results/runs/roll/metrics.json", check=False
+        tmp_path, "-n", "results/runs/roll/metrics.json", "--configfile", str(TINY_CONFIG), check=False
     )
     assert proc.returncode != 0
     assert "runs: the config has no 'roll'; it has: square, sphere" in proc.stderr + proc.stdout
@@ -262,6 +275,12 @@ def test_a_killed_store_writer_leaves_no_temporaries_behind(tmp_path):
     )
     stores.write_store(ds, target, stores.PAIRS)
     assert target.exists() and not any(d.exists() for d in stale) and other.exists()
+    from isoflat_tf.files import write_text
+
+    leftover = tmp_path / ".metrics.tmp-0badc0de.json"
+    leftover.write_text("{")
+    write_text("{}", tmp_path / "metrics.json")
+    assert not leftover.exists() and (tmp_path / "metrics.json").read_text() == "{}"
 
 
 # ---- checkpoints ---------------------------------------------------------------------------------------------
@@ -306,6 +325,8 @@ def test_an_unreadable_checkpoint_is_set_aside(tmp_path, caplog):
 
 
 def test_the_training_fingerprint_covers_settings_and_data():
+    from isoflat_tf.fingerprint import training_fingerprint
+
     cfg = load_config(tiny_raw())
     run = cfg.runs["square"]
     arrays = {"x": np.zeros((4, 2, 2, 1), np.float32), "distance": np.ones(4)}
@@ -344,7 +365,7 @@ def test_after_a_kill_a_changed_config_trains_afresh_and_an_edited_store_reruns(
     # Settings A: kill the whole process group (Ctrl-C in a terminal) once epoch 2 is checkpointed.
     cmd = [str(SNAKEMAKE), "-s", str(ROOT / "Snakefile"), "-d", str(work), "--cores", "1"]
     proc = subprocess.Popen(
-        [*cmd, "--configfile", user_run_config(tmp_path, pairs, 500, 1.0), target],
+        [*cmd, target, "--configfile", user_run_config(tmp_path, pairs, 500, 1.0)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -362,18 +383,20 @@ def test_after_a_kill_a_changed_config_trains_afresh_and_an_edited_store_reruns(
     # A SIGKILL leaves Snakemake's lock: the one manual step left (docs/robustness.md).
     run_snakemake(work, "--unlock", "--configfile", user_run_config(tmp_path, pairs, 2, 0.5))
     # Settings B (another λ): the stale checkpoint is discarded, training starts afresh.
-    run_snakemake(work, "--cores", "1", "--configfile", user_run_config(tmp_path, pairs, 2, 0.5), target)
+    run_snakemake(work, "--cores", "1", target, "--configfile", user_run_config(tmp_path, pairs, 2, 0.5))
     log = (work / "results/logs/train/mine.log").read_text()
     assert "discarding checkpoint" in log and "resuming" not in log and "epoch 1/2" in log, log
     # The user's store edited in place: its jobs are stale.
     config_b = user_run_config(tmp_path, pairs, 2, 0.5)
-    assert planned_jobs(run_snakemake(work, "-n", "--configfile", config_b, target).stdout) == {}
+    assert planned_jobs(run_snakemake(work, "-n", target, "--configfile", config_b).stdout) == {}
     ds = xr.open_zarr(pairs, consolidated=False)
     ds[["distance"]].assign(distance=ds["distance"] * 2).to_zarr(pairs, mode="r+", consolidated=False)
-    assert planned_jobs(run_snakemake(work, "-n", "--configfile", config_b, target).stdout) == {"train": 1}
+    assert planned_jobs(run_snakemake(work, "-n", target, "--configfile", config_b).stdout) == {"train": 1}
 
 
 def test_store_fingerprint_changes_with_an_in_place_edit(tmp_path):
+    from isoflat_tf.fingerprint import store_fingerprint
+
     path = write(user_pairs(30, 0), tmp_path / "s.zarr")
     before = store_fingerprint(path)
     assert store_fingerprint(path) == before
