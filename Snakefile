@@ -7,6 +7,8 @@
 
 from snakemake.utils import min_version
 
+from isoflat_tf.yaml_file import exit_if_invalid_yaml
+
 min_version("9.0")
 
 
@@ -16,6 +18,8 @@ report: "workflow/report/workflow.rst"
 # The default experiment, unless a --configfile names another one: an experiment
 # file then stands alone instead of being merged into the default one.
 if not workflow.overwrite_configfiles:
+    # Snakemake's own reader names neither line nor column, and keeps duplicate keys.
+    exit_if_invalid_yaml(f"{workflow.basedir}/config/config.yaml")
 
     configfile: f"{workflow.basedir}/config/config.yaml"
 
@@ -24,13 +28,13 @@ include: "workflow/rules/common.smk"
 
 
 wildcard_constraints:
-    dataset="[A-Za-z0-9_.-]+",
-    run="[A-Za-z0-9_.-]+",
-    sampling="[A-Za-z0-9_.-]+",
+    dataset="[A-Za-z0-9_-][A-Za-z0-9_.-]*",
+    run="[A-Za-z0-9_-][A-Za-z0-9_.-]*",
+    sampling="[A-Za-z0-9_-][A-Za-z0-9_.-]*",
     split="train|test",
     method="[a-z0-9_]+",
     seed="[0-9]+",
-    sweep="[A-Za-z0-9_.-]+",
+    sweep="[A-Za-z0-9_-][A-Za-z0-9_.-]*",
 
 
 include: "workflow/rules/data.smk"

@@ -34,8 +34,10 @@ from isoflat_tf.config import (
     SweepConfig,
     TrainingConfig,
 )
+from isoflat_tf.config_checks import neighbourhood_problems, non_finite_numbers
 from isoflat_tf.params import merge, tuples
 from isoflat_tf.sweeps import expand_sweep, sweep_problems
+from isoflat_tf.yaml_file import YamlFileError, load_yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -76,8 +78,11 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
     bounds = {"minimum": "≥", "maximum": "≤", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
     if v in bounds:
         return f"{where} is {err.instance!r}; it must be {bounds[v]} {err.validator_value}"
-    if v == "propertyNames":
-        return f"name {err.instance!r} in {where}: use letters, digits, '_', '.' and '-' only"
+    if v in ("propertyNames", "pattern"):  # the schema's patterns are those of names
+        return (
+            f"name {err.instance!r} in {where}: use letters, digits, '_', '.' and '-' only, "
+            "not starting with '.' (names become folder names)"
+        )
     return f"{where}: {err.message}"
 
 
@@ -124,7 +129,7 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
     Raises:
       ConfigError: naming each offending key and its allowed values.
     """
-    renamed = renamed_keys(raw)
+    renamed = renamed_keys(raw) + non_finite_numbers(raw)
     if renamed:
         raise ConfigError("invalid config:\n  " + "\n  ".join(renamed))
     validate_schema(raw)
@@ -188,7 +193,7 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
         runs[name] = run
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
-    return ExperimentConfig(
+    experiment = ExperimentConfig(
         seed=seed,
         datasets=datasets,
         runs=runs,
@@ -199,12 +204,18 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
         resources=ResourcesConfig(**raw.get("resources", {})),
         sweeps=sweeps,
     )
+    problems = neighbourhood_problems(experiment)
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+    return experiment
 
 
 def load_config_file(path: str | Path) -> ExperimentConfig:
     """Read a YAML config file and resolve it (see ``load_config``)."""
-    with open(path) as f:
-        raw = yaml.safe_load(f)
+    try:
+        raw = load_yaml(path)
+    except YamlFileError as err:
+        raise ConfigError(str(err)) from err
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the config must be a YAML mapping")
     return load_config(raw)

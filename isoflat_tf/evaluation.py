@@ -242,7 +242,9 @@ def local_metrics(
     d, z = oracle.distance_midpoint(x, y)
     phi_x, phi_y, phi_z = np.split(encode(manifold.render(np.concatenate([x, y, z]))), 3)
     out = {"n_test_pairs": int(d.size)}
-    out.update(metrics.distortion_summary(metrics.distortion_ratio(phi_x, phi_y, d)))
+    s = metrics.distortion_ratio(phi_x, phi_y, d)
+    out.update(metrics.distortion_summary(s))
+    out.update(metrics.collapse_summary(s))
     out.update(metrics.bending_summary(phi_x, phi_y, phi_z, d))
     # √b scales with the embedding: after the best scale, methods with arbitrary scale compare.
     out["scale_free_rms_sqrt_bending"] = out["best_scale"] * out["rms_sqrt_bending"]
@@ -377,7 +379,9 @@ def evaluate_pairs(encode: Encode, pairs: xr.Dataset, n_pairs: int, seed: int) -
     phi = encode(np.concatenate([sub[k].values for k in ("x", "y", "z")]))
     phi_x, phi_y, phi_z = np.split(phi, 3)
     result: dict = {"manifold": None, "geometry": "user", "n_test_pairs": int(d.size)}
-    result.update(metrics.distortion_summary(metrics.distortion_ratio(phi_x, phi_y, d)))
+    s = metrics.distortion_ratio(phi_x, phi_y, d)
+    result.update(metrics.distortion_summary(s))
+    result.update(metrics.collapse_summary(s))
     result.update(metrics.bending_summary(phi_x, phi_y, phi_z, d))
     result["skipped"] = SKIPPED_FOR_USER_DATA
     return result, user_latent_dataset(phi_x, sub)

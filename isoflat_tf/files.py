@@ -7,6 +7,7 @@ existing file is replaced only by a complete one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import uuid
@@ -23,6 +24,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # What a killed writer of this path left behind (a file, or a whole store):
+    # only one job writes a path, so no other writer owns them.
+    patterns = (f".{glob.escape(path.stem)}.tmp-*{glob.escape(path.suffix)}", f".{glob.escape(path.name)}.old-*")
+    for stale in [p for pattern in patterns for p in path.parent.glob(pattern)]:
+        _remove(stale)
     tmp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
         yield tmp

@@ -12,6 +12,10 @@ import numpy as np
 
 TINY = 1e-30
 
+# An embedding is collapsed when its median pair ratio s = |φ(x) − φ(y)| / d is
+# below this: the latent distances are negligible against the given distances.
+COLLAPSE_RATIO = 0.01
+
 
 def distortion_ratio(phi_x: np.ndarray, phi_y: np.ndarray, distance: np.ndarray) -> np.ndarray:
     """s = |φ(x) − φ(y)| / d per pair."""
@@ -37,6 +41,18 @@ def distortion_summary(s: np.ndarray) -> dict[str, float]:
         out[f"{prefix}rms_log_ratio"] = float(np.sqrt(np.mean(np.log(np.maximum(ratio, TINY)) ** 2)))
     out["best_scale"] = alpha
     return out
+
+
+def collapse_summary(s: np.ndarray) -> dict:
+    """``median_ratio`` (the median of s over the pairs) and ``collapsed`` (it is below ``COLLAPSE_RATIO``).
+
+    The ratio is dimensionless: latent distances against the given distances.
+    A collapsed embedding maps most pairs to (nearly) one point; its bending,
+    midpoint and scale-free errors are then near 0 or meaningless, and its
+    ``best_scale`` huge. NaN counts as collapsed.
+    """
+    median = float(np.median(s)) if np.size(s) else float("nan")
+    return {"median_ratio": median, "collapsed": not median >= COLLAPSE_RATIO}
 
 
 def bending_summary(phi_x: np.ndarray, phi_y: np.ndarray, phi_z: np.ndarray, distance: np.ndarray) -> dict[str, float]:

@@ -67,11 +67,8 @@ def write_json(obj: dict, path: str | os.PathLike) -> None:
     write_text(json.dumps(obj, indent=2) + "\n", path)
 
 
-def load_predictor(model_path: str | os.PathLike, batch_size: int = 1024):
-    """Load an ``encoder.keras`` (or decoder) and return ``f(array) -> array`` (float64), batched."""
-    import keras
-
-    model = keras.models.load_model(model_path)
+def predictor(model, batch_size: int = 1024):
+    """``f(array) -> array`` (float64) of a Keras model, applied in batches."""
 
     def apply(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float32)
@@ -79,6 +76,13 @@ def load_predictor(model_path: str | os.PathLike, batch_size: int = 1024):
         return np.concatenate(out).astype(np.float64)
 
     return apply
+
+
+def load_predictor(model_path: str | os.PathLike, batch_size: int = 1024):
+    """Load an ``encoder.keras`` (or decoder) and return its ``predictor``."""
+    import keras
+
+    return predictor(keras.models.load_model(model_path), batch_size)
 
 
 def stage_arguments(stage, snakemake) -> dict:

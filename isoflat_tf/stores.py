@@ -22,6 +22,15 @@ from isoflat_tf.files import atomic_path
 FLOAT = np.dtype("float32")
 DOUBLE = np.dtype("float64")
 
+# Fewer pairs than this cannot be split into training and validation pairs and
+# evaluated meaningfully (a single pair always scores a scale-free error of 0).
+MIN_PAIRS = 10
+# isoflat's own images lie in [0, 1]; pixels far outside order 1 (e.g. 0–255, or
+# 1e6) make the first steps' gradients overflow. The user scales them instead.
+MAX_ABS_PIXEL = 10.0
+# Optional point variables of a pairs store: numeric (pair, coord) arrays.
+POINT_VARIABLES = ("x_point", "y_point", "z_point")
+
 
 class StoreError(ValueError):
     """A store is missing, unreadable or breaks its contract."""
@@ -188,20 +197,42 @@ def check_pairs_values(ds: xr.Dataset, name: str) -> None:
     elif np.any(d <= 0):
         problems.append(f"variable 'distance' has {int(np.sum(d <= 0))} non-positive values (min {d.min():g})")
     for k in ("x", "y", "z"):
-        bad = int(np.sum(~np.isfinite(ds[k].values)))
+        values = ds[k].values
+        bad = int(np.sum(~np.isfinite(values)))
         if bad:
             problems.append(f"variable {k!r} has {bad} NaN or infinite pixels")
+        elif values.size and np.abs(values).max() > MAX_ABS_PIXEL:
+            problems.append(
+                f"variable {k!r} has pixels up to {np.abs(values).max():g}; isoflat expects pixel values of order 1 "
+                f"(|pixel| ≤ {MAX_ABS_PIXEL:g}; its own images lie in [0, 1]): scale the images, e.g. divide "
+                "8-bit images by 255"
+            )
+    if not problems:
+        same = identical_images(ds["x"].values, ds["y"].values)
+        if same:
+            problems.append(
+                f"variables 'x' and 'y' hold identical images in {same} of {d.size} pairs although their "
+                "distance is > 0: no encoder can tell these points apart (constant or degenerate images?)"
+            )
     if problems:
         raise StoreError(f"pairs store {name}: " + "; ".join(problems))
 
 
-def check_pairs_structure(path: str | os.PathLike) -> None:
+def identical_images(a: np.ndarray, b: np.ndarray, chunk: int = 4096) -> int:
+    """How many pairs have identical images in ``a`` and ``b`` (compared in chunks to bound memory)."""
+    return int(
+        sum(np.sum(np.all(a[i : i + chunk] == b[i : i + chunk], axis=(1, 2, 3))) for i in range(0, len(a), chunk))
+    )
+
+
+def check_pairs_structure(path: str | os.PathLike) -> tuple[int, ...]:
     """Check a pairs store's arrays from their metadata alone (fast: no data read).
 
     Catches what xarray would report vaguely or not at all for a store written
     by other tools: a missing variable, a wrong dtype or number of axes, and
-    image shapes of x, y and z or pair counts that disagree. Raises
-    ``StoreError`` naming the store and the variable.
+    image shapes of x, y and z or pair counts that disagree, fewer than
+    ``MIN_PAIRS`` pairs, and point variables that are not numeric. Raises
+    ``StoreError`` naming the store and the variable; returns the image shape.
     """
     import zarr
 
@@ -235,8 +266,29 @@ def check_pairs_structure(path: str | os.PathLike) -> None:
         problems.append(
             "variables disagree on the number of pairs: " + ", ".join(f"{k}: {n}" for k, n in counts.items())
         )
+    elif counts and min(counts.values()) < MIN_PAIRS:
+        problems.append(f"it has {min(counts.values())} pairs; at least {MIN_PAIRS} are needed")
+    for var in POINT_VARIABLES:
+        if var in arrays and (arrays[var].dtype.kind not in "fiu" or len(arrays[var].shape) != 2):
+            problems.append(
+                f"variable {var!r} has dtype {arrays[var].dtype} and shape {arrays[var].shape}; "
+                "expected numbers with dims ('pair', 'coord')"
+            )
     if problems:
         raise StoreError(f"pairs store {path}: " + "; ".join(problems))
+    return tuple(images["x"][1:])
+
+
+def check_user_stores(pairs_store: str | os.PathLike, test_store: str | os.PathLike | None) -> None:
+    """Check a user's training and test pairs stores from metadata, and that their images agree in shape."""
+    shape = check_pairs_structure(pairs_store)
+    if test_store is not None:
+        test_shape = check_pairs_structure(test_store)
+        if test_shape != shape:
+            raise StoreError(
+                f"pairs store {test_store}: images have shape {test_shape}, but the training pairs store "
+                f"{pairs_store} has {shape}: the encoder takes one image shape"
+            )
 
 
 def open_pairs(path: str | os.PathLike, contract: Contract = USER_PAIRS) -> xr.Dataset:

@@ -12,6 +12,8 @@ import pandas as pd
 from isoflat_tf.evaluation import METRICS, columns
 
 KEYS = ("dataset", "manifold", "method", "seed", "run")
+# Flags of an evaluation (metrics.json), e.g. a collapsed embedding (``metrics.collapse_summary``).
+FLAGS = ("collapsed",)
 
 # Headline columns of the summary, named as in ``flatten_metrics``, from the registered metrics.
 HEADLINE = tuple(c.name for c in columns() if c.headline)
@@ -49,8 +51,11 @@ def summary_rows(metrics_files: Iterable[str | os.PathLike]) -> pd.DataFrame:
     for path in metrics_files:
         m = json.loads(open(path).read())
         flat = flatten_metrics(m)
-        rows.append({**{k: m.get(k) for k in KEYS}, **{name: flat.get(name, float("nan")) for name in HEADLINE}})
-    return pd.DataFrame(rows, columns=[*KEYS, *HEADLINE])
+        flags = {k: bool(m.get(k, False)) for k in FLAGS}
+        rows.append(
+            {**{k: m.get(k) for k in KEYS}, **flags, **{name: flat.get(name, float("nan")) for name in HEADLINE}}
+        )
+    return pd.DataFrame(rows, columns=[*KEYS, *FLAGS, *HEADLINE])
 
 
 def over_seeds(rows: pd.DataFrame, by: list[str], metrics: Iterable[str], sort: bool = False) -> pd.DataFrame:
@@ -69,11 +74,16 @@ def over_seeds(rows: pd.DataFrame, by: list[str], metrics: Iterable[str], sort: 
 def markdown_table(rows: pd.DataFrame, columns: Iterable[str] | None = None) -> str:
     """A Markdown table of mean ± std over seeds for the chosen headline columns."""
     columns = list(columns or HEADLINE)
-    agg = over_seeds(rows, ["dataset", "manifold", "method"], columns)
-    header = ["dataset", "method", "seeds", *columns]
+    groups = ["dataset", "manifold", "method"]
+    agg = over_seeds(rows, groups, columns)
+    if "collapsed" in rows:  # how many seeds collapsed (a flag of metrics.json)
+        counts = rows.groupby(groups, sort=False, dropna=False)["collapsed"].sum().astype(int).reset_index()
+        agg = agg.merge(counts, on=groups, how="left")
+    header = ["dataset", "method", "seeds", "collapsed", *columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, r in agg.iterrows():
-        cells = [str(r["dataset"]), str(r["method"]), str(int(r["n_seeds"]))]
+        collapsed = int(r.get("collapsed", 0))
+        cells = [str(r["dataset"]), str(r["method"]), str(int(r["n_seeds"])), f"**{collapsed}**" if collapsed else "0"]
         for c in columns:
             mean, std = r[f"{c}_mean"], r[f"{c}_std"]
             cells.append("–" if np.isnan(mean) else (f"{mean:.3g}" if r["n_seeds"] < 2 else f"{mean:.3g} ± {std:.2g}"))

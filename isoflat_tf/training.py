@@ -75,7 +75,7 @@ def split_pairs(n: int, validation_fraction: float, seed: int) -> tuple[np.ndarr
     """Indices of training and validation pairs: a seeded random split."""
     order = np.random.default_rng(seed).permutation(n)
     n_val = int(round(n * validation_fraction))
-    if n_val and n - n_val < 1:
+    if n - n_val < 1:
         raise ValueError(f"validation_fraction {validation_fraction} leaves no training pairs out of {n}")
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
@@ -100,22 +100,42 @@ class Checkpoint:
 
     ``state.json`` names the model file of the last epoch; it is replaced
     atomically after the model file is complete, so a kill at any moment
-    leaves a consistent checkpoint (or none).
+    leaves a consistent checkpoint (or none). It also records ``fingerprint``
+    (``isoflat_tf.fingerprint.training_fingerprint``: the run's settings and
+    training data), and ``load`` resumes only a checkpoint with the same one:
+    a checkpoint of other settings or data is discarded, and one that cannot
+    be read is set aside as ``<directory>.unreadable-<n>``, each with a log line.
     """
 
-    def __init__(self, directory: str | os.PathLike):
+    def __init__(self, directory: str | os.PathLike, fingerprint: str = ""):
         self.directory = Path(directory)
         self.state_path = self.directory / "state.json"
+        self.fingerprint = fingerprint
 
     def load(self, strategy):
-        """(model, epochs done, history rows), or None when there is no checkpoint."""
+        """(model, epochs done, history rows), or None when there is no usable checkpoint."""
         import keras
 
         if not self.state_path.exists():
             return None
-        state = json.loads(self.state_path.read_text())
-        with strategy.scope():
-            model = keras.models.load_model(self.directory / state["model"])
+        try:
+            state = json.loads(self.state_path.read_text())
+            if state.get("fingerprint", "") != self.fingerprint:
+                log.warning(
+                    "discarding checkpoint %s (epoch %d): it was written with other settings or training data",
+                    self.directory,
+                    state["epoch"],
+                )
+                self.remove()
+                return None
+            with strategy.scope():
+                model = keras.models.load_model(self.directory / state["model"])
+        except Exception as err:  # a truncated or corrupt file: Keras and json raise many types
+            aside = self.set_aside()
+            log.warning(
+                "checkpoint %s cannot be read (%s: %s); set aside as %s", self.directory, type(err).__name__, err, aside
+            )
+            return None
         log.info("resuming from checkpoint %s after epoch %d", self.directory, state["epoch"])
         return model, state["epoch"], state["history"]
 
@@ -124,10 +144,19 @@ class Checkpoint:
         name = f"model-epoch{epoch:04d}.keras"
         with atomic_path(self.directory / name) as tmp:
             model.save(tmp)
-        write_text(json.dumps({"epoch": epoch, "model": name, "history": history}), self.state_path)
+        state = {"epoch": epoch, "model": name, "history": history, "fingerprint": self.fingerprint}
+        write_text(json.dumps(state), self.state_path)
         for old in self.directory.glob("model-epoch*.keras"):
             if old.name != name:
                 old.unlink()
+
+    def set_aside(self) -> Path:
+        """Rename the directory to a free ``<directory>.unreadable-<n>`` (kept for inspection)."""
+        n = 1
+        while (aside := self.directory.with_name(f"{self.directory.name}.unreadable-{n}")).exists():
+            n += 1
+        os.replace(self.directory, aside)
+        return aside
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -175,12 +204,14 @@ def train(
     seed: int,
     checkpoint_dir: str | os.PathLike,
     device: str = "cpu",
+    fingerprint: str = "",
 ):
     """Train an encoder on pairs; returns (encoder, history rows).
 
     ``pairs`` holds ``x``, ``y``, ``z`` (n, H, W, C) and ``distance`` (n,).
     ``checkpoint_dir`` keeps the last completed epoch, so a killed run resumes
-    there; it is removed when training completes. ``device`` is what
+    there; it is removed when training completes; it resumes only a checkpoint
+    written with the same ``fingerprint`` (of settings and data). ``device`` is what
     ``configure_tensorflow`` returned (it decides ``jit_compile: auto``).
     """
     import keras
@@ -206,7 +237,7 @@ def train(
     log.info("training on %d pairs, validating on %d, %d steps/epoch", len(train_idx), len(val_idx), steps)
 
     strategy = distribution_strategy(config.distribute)
-    checkpoint = Checkpoint(checkpoint_dir)
+    checkpoint = Checkpoint(checkpoint_dir, fingerprint)
     restored = checkpoint.load(strategy)
     if restored:
         model, done, history = restored

@@ -98,4 +98,4 @@ def test_markdown_shows_no_spread_for_one_seed():
         }
     )
     table = markdown_table(rows, ["x"])
-    assert "| d | a | 2 | 2 ± 1.4 |" in table and "| d | b | 1 | 5 |" in table
+    assert "| d | a | 2 | 0 | 2 ± 1.4 |" in table and "| d | b | 1 | 0 | 5 |" in table

@@ -130,11 +130,11 @@ def test_tiny_run_is_deterministic(workdir, tmp_path):
 def test_summary_has_a_row_per_dataset_method_and_seed(workdir):
     import pandas as pd
 
-    from isoflat_tf.summary import HEADLINE, KEYS
+    from isoflat_tf.summary import FLAGS, HEADLINE, KEYS
 
     cfg = load_config_file(TINY_CONFIG)
     rows = pd.read_csv(workdir / "results/summary.csv")
-    assert list(rows.columns) == [*KEYS, *HEADLINE]
+    assert list(rows.columns) == [*KEYS, *FLAGS, *HEADLINE]
     expected = len(cfg.runs) + len(cfg.datasets) * len(cfg.baselines.methods)  # one seed
     assert len(rows) == expected
     assert set(rows["method"]) == {*cfg.baselines.methods, *(r.method_label for r in cfg.runs.values())}

@@ -6,8 +6,12 @@ import logging
 import os
 from pathlib import Path
 
-from isoflat_tf import runtime, stores, training
+import numpy as np
+
+from isoflat_tf import metrics, runtime, stores, training
 from isoflat_tf.config import RunConfig
+from isoflat_tf.fingerprint import training_fingerprint
+from isoflat_tf.params import to_params
 from isoflat_tf.seeds import derive_seed
 
 log = logging.getLogger("isoflat")
@@ -30,6 +34,7 @@ def train(
         log.error("%s", err)  # into the job's log file too, not only the traceback on stderr
         raise
     arrays = {k: ds[k].values for k in ("x", "y", "z", "distance")}
+    fingerprint = training_fingerprint(to_params(run), arrays)  # a checkpoint resumes only this run
     log.info("run %s: %s", run.name, run)
     out_dir = Path(encoder).parent
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -42,7 +47,27 @@ def train(
         seed=derive_seed(run.seed, run.name, "shuffle"),
         checkpoint_dir=out_dir / "checkpoint",
         device=device,
+        fingerprint=fingerprint,
     )
+    warn_if_collapsed(runtime.predictor(model), arrays, run.name)
     training.write_history(rows, history)
     training.save_model(model, encoder)
     log.info("wrote %s", encoder)
+
+
+def warn_if_collapsed(encode, pairs: dict[str, np.ndarray], name: str, n: int = 1000) -> dict:
+    """Log a warning when the embedding of the first ``n`` training pairs is collapsed
+    (``metrics.collapse_summary``); returns the summary."""
+    phi_x, phi_y = encode(pairs["x"][:n]), encode(pairs["y"][:n])
+    result = metrics.collapse_summary(metrics.distortion_ratio(phi_x, phi_y, pairs["distance"][:n]))
+    if result["collapsed"]:
+        log.warning(
+            "run %s: the embedding has COLLAPSED: the median |φ(x) − φ(y)| / d over %d training pairs is %.3g "
+            "(< %g). Its metrics will be flagged collapsed. Try a smaller loss.bending_weight, "
+            "training.bending_warmup_epochs, or more epochs.",
+            name,
+            len(phi_x),
+            result["median_ratio"],
+            metrics.COLLAPSE_RATIO,
+        )
+    return result

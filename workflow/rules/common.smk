@@ -4,20 +4,39 @@ import sys
 
 from isoflat_tf.config_loader import ConfigError, load_config
 from isoflat_tf.dependencies import stage_modules
+from isoflat_tf.fingerprint import store_fingerprint
+from isoflat_tf.memory import memory_limit, memory_problems
 from isoflat_tf.pair_sources import of_dataset
 from isoflat_tf.params import to_params
-from isoflat_tf.stores import StoreError, check_pairs_structure
+from isoflat_tf.stores import StoreError, check_user_stores
 from isoflat_tf.theory import MANIFOLDS as THEORY_MANIFOLDS
+from isoflat_tf.yaml_file import YamlFileError, load_yaml
 
 try:
+    # Snakemake keeps the last of two equal keys of a --configfile: reread strictly.
+    for _path in workflow.overwrite_configfiles:
+        load_yaml(_path)
     EXPERIMENT = load_config(config)
     # Users' own stores: their structure is checked from metadata before any
     # job starts; the values (NaN, distances) are checked when a job loads them.
     for _dataset in EXPERIMENT.datasets.values():
-        for _store in of_dataset(_dataset).user_stores(_dataset):
-            check_pairs_structure(_store)
-except (ConfigError, StoreError) as err:
+        _stores = of_dataset(_dataset).user_stores(_dataset)
+        if _stores:
+            check_user_stores(_dataset.pairs_store, _dataset.test_store)
+    _too_big = memory_problems(EXPERIMENT, memory_limit(EXPERIMENT))
+    if _too_big:
+        raise ConfigError("the config needs more memory than there is:\n  " + "\n  ".join(_too_big))
+except (ConfigError, StoreError, YamlFileError) as err:
     sys.exit(f"isoflat: {err}")
+
+# A user's store is an input the workflow did not write: a param from its files'
+# sizes and times reruns its jobs when it is edited in place (docs/robustness.md).
+STORE_FINGERPRINTS = {
+    store: store_fingerprint(store)
+    for d in EXPERIMENT.datasets.values()
+    for store in (d.pairs_store, d.test_store)
+    if store is not None
+}
 
 RESOURCES = EXPERIMENT.resources
 RESULTS = "results"
@@ -38,8 +57,21 @@ def source(dataset):
     return of_dataset(EXPERIMENT.datasets[dataset])
 
 
+def config_entry(section, name):
+    """``EXPERIMENT.<section>[name]``, or an error naming what the config has instead."""
+    entries = getattr(EXPERIMENT, section)
+    if name not in entries:
+        raise ValueError(f"{section}: the config has no {name!r}; it has: {', '.join(entries) or 'none'}")
+    return entries[name]
+
+
 def run_config(wildcards):
-    return EXPERIMENT.runs[wildcards.run]
+    return config_entry("runs", wildcards.run)
+
+
+def store_params(store):
+    """The fingerprint of a user's store (a rule param), or None for the workflow's own stores."""
+    return STORE_FINGERPRINTS.get(store)
 
 
 def run_dataset(wildcards):

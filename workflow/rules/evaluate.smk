@@ -16,6 +16,7 @@ rule evaluate:
         run=lambda w: to_params(run_config(w)),
         dataset=lambda w: to_params(run_dataset(w)),
         evaluation=to_params(EXPERIMENT.evaluation),
+        store=lambda w: store_params(test_path(run_config(w))),
     log:
         f"{RESULTS}/logs/evaluate/{{run}}.log",
     benchmark:

@@ -11,6 +11,7 @@ rule train:
         history=f"{RESULTS}/runs/{{run}}/history.csv",
     params:
         run=lambda w: to_params(run_config(w)),
+        store=lambda w: store_params(pairs_path(run_config(w))),
     log:
         f"{RESULTS}/logs/train/{{run}}.log",
     benchmark:
