@@ -145,6 +145,7 @@ def train(run: RunConfig, pairs_path: str | os.PathLike, out_dir: str | os.PathL
         seed=derive_seed(run.seed, run.name, "shuffle"),
         checkpoint_dir=out_dir / "checkpoint",
         device=device,
+        tensorboard_dir=out_dir / "tensorboard" if run.training.tensorboard else None,
     )
     training.write_history(rows, out_dir / "history.csv")
     training.save_model(encoder, out_dir / "encoder.keras")

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import json
 import logging
 import math
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from isoflat_tf import monitor
 from isoflat_tf.config import EncoderConfig, TrainingConfig
 from isoflat_tf.files import atomic_path, write_text
 
@@ -29,6 +32,10 @@ log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "gpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 DISTRIBUTE = ("none", "mirrored")
+
+# The ``auto`` length unit in median training distances: the zoo's pairs (δ ≈ 1/20
+# of the chart) then keep their old scale, about one unit per chart width.
+UNIT_PER_MEDIAN_DISTANCE = 32.0
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -124,10 +131,11 @@ def pair_dataset(tensors: dict, order: np.ndarray, batch_size: int):
 
 
 class Checkpoint:
-    """The last completed epoch's model (with optimizer state) and history, in a directory.
+    """The last completed epoch's model (with optimizer state), the best epoch's
+    weights and the loop's state (history, plateau rule, elapsed time), in a directory.
 
-    ``state.json`` names the model file of the last epoch; it is replaced
-    atomically after the model file is complete, so a kill at any moment
+    ``state.json`` names the files of the last epoch; it is replaced
+    atomically after those files are complete, so a kill at any moment
     leaves a consistent checkpoint (or none).
     """
 
@@ -136,7 +144,7 @@ class Checkpoint:
         self.state_path = self.directory / "state.json"
 
     def load(self, strategy):
-        """(model, epochs done, history rows), or None when there is no checkpoint."""
+        """(model, best weights, state dict), or None when there is no checkpoint."""
         import keras
 
         if not self.state_path.exists():
@@ -144,29 +152,34 @@ class Checkpoint:
         state = json.loads(self.state_path.read_text())
         with strategy.scope():
             model = keras.models.load_model(self.directory / state["model"])
+        with np.load(self.directory / state["best_weights"]) as f:
+            best = [f[f"arr_{i}"] for i in range(len(f.files))]
         log.info("resuming from checkpoint %s after epoch %d", self.directory, state["epoch"])
-        return model, state["epoch"], state["history"]
+        return model, best, state
 
-    def save(self, model, epoch: int, history: list[dict]) -> None:
+    def save(self, model, best_weights: list[np.ndarray], state: dict) -> None:
+        """Save the model, the best weights and ``state`` (which holds ``epoch``)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"model-epoch{epoch:04d}.keras"
-        with atomic_path(self.directory / name) as tmp:
+        epoch = state["epoch"]
+        names = {"model": f"model-epoch{epoch:04d}.keras", "best_weights": f"best-epoch{epoch:04d}.npz"}
+        with atomic_path(self.directory / names["model"]) as tmp:
             model.save(tmp)
-        write_text(json.dumps({"epoch": epoch, "model": name, "history": history}), self.state_path)
-        for old in self.directory.glob("model-epoch*.keras"):
-            if old.name != name:
+        with atomic_path(self.directory / names["best_weights"]) as tmp, open(tmp, "wb") as f:
+            np.savez(f, *best_weights)
+        write_text(json.dumps({**state, **names}), self.state_path)
+        for old in [*self.directory.glob("model-epoch*.keras"), *self.directory.glob("best-epoch*.npz")]:
+            if old.name not in names.values():
                 old.unlink()
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _callbacks(epochs: int):
+def _stop_on_non_finite():
+    """A callback raising with a message naming epoch and step when the loss or gradient norm is NaN/Inf."""
     import keras
 
     class StopOnNonFinite(keras.callbacks.Callback):
-        """Stop with a message naming epoch and step when the loss or gradient norm is NaN/Inf."""
-
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
 
@@ -181,17 +194,19 @@ def _callbacks(epochs: int):
                         "pairs.delta or pairs.min_distance_fraction)."
                     )
 
-    class EpochLog(keras.callbacks.Callback):
-        """One log line per epoch: progress output for long runs."""
+    return StopOnNonFinite()
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
 
-        def on_epoch_end(self, epoch, logs=None):
-            terms = " ".join(f"{k}={v:.4g}" for k, v in (logs or {}).items())
-            log.info("epoch %d/%d (%.1fs): %s", epoch + 1, epochs, time.perf_counter() - self.start, terms)
+def length_unit(distance: np.ndarray, config: TrainingConfig) -> float:
+    """The encoder's output unit in units of d: ``UNIT_PER_MEDIAN_DISTANCE`` median distances, or as set."""
+    if config.length_unit != "auto":
+        return float(config.length_unit)
+    return float(UNIT_PER_MEDIAN_DISTANCE * np.median(distance))
 
-    return [StopOnNonFinite(), EpochLog()]
+
+def _monitored(logs: dict[str, float]) -> float:
+    """The loss the plateau rule watches: validation when there is a validation split."""
+    return float(logs.get("val_loss", logs["loss"]))
 
 
 def train(
@@ -203,17 +218,21 @@ def train(
     seed: int,
     checkpoint_dir: str | os.PathLike,
     device: str = "cpu",
+    tensorboard_dir: str | os.PathLike | None = None,
 ):
-    """Train an encoder on pairs; returns (encoder, history rows).
+    """Train an encoder on pairs until its validation loss plateaus; returns (encoder, history rows).
 
     ``pairs`` holds ``x``, ``y``, ``z`` (n, H, W, C) and ``distance`` (n,).
+    The encoder returned has the weights of the best epoch (``isoflat_tf.plateau``).
     ``checkpoint_dir`` keeps the last completed epoch, so a killed run resumes
     there; it is removed when training completes. ``device`` is what
     ``configure_tensorflow`` returned (it decides ``jit_compile: auto``).
+    ``tensorboard_dir``: where TensorBoard logs go (None: none).
     """
     import keras
     import tensorflow as tf
 
+    from isoflat_tf import plateau
     from isoflat_tf.encoder import build_encoder
     from isoflat_tf.model import IsometricEncoderModel
 
@@ -231,46 +250,111 @@ def train(
         val_t = {k: tf.constant(v[val_idx]) for k, v in arrays.items()}
         val_ds = pair_dataset(val_t, np.arange(len(val_idx)), config.batch_size)
     steps = math.ceil(len(train_idx) / config.batch_size)
-    log.info("training on %d pairs, validating on %d, %d steps/epoch", len(train_idx), len(val_idx), steps)
+    log.info(
+        "training on %d pairs, validating on %d, %d steps/epoch, at most %d epochs",
+        len(train_idx),
+        len(val_idx),
+        steps,
+        config.epochs,
+    )
 
     strategy = distribution_strategy(config.distribute)
     checkpoint = Checkpoint(checkpoint_dir)
     restored = checkpoint.load(strategy)
     if restored:
-        model, done, history = restored
+        model, best_weights, saved = restored
+        done, history, elapsed = saved["epoch"], saved["history"], saved["elapsed_s"]
+        rule = plateau.PlateauState(**saved["plateau"])
     else:
+        unit = length_unit(arrays["distance"][train_idx], config)
+        log.info("length unit: %.4g in units of d (median training distance %.4g)", unit, np.median(arrays["distance"]))
         with strategy.scope(), dtype_policy(config.precision):
-            encoder = build_encoder(arrays["x"].shape[1:], encoder_config)
+            encoder = build_encoder(arrays["x"].shape[1:], encoder_config, output_scale=unit)
             model = IsometricEncoderModel(
                 encoder,
                 distortion=distortion,
                 bending_weight=bending_weight,
                 bending_warmup_steps=round(config.bending_warmup_epochs * steps),
             )
-            schedule = keras.optimizers.schedules.CosineDecay(
-                config.learning_rate,
-                decay_steps=max(1, steps * config.epochs),
-                alpha=config.final_learning_rate / config.learning_rate,
-            )
-            model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=use_jit(config, device))
-        done, history = 0, []
+            model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=use_jit(config, device))
+        done, history, elapsed = 0, [], 0.0
+        best_weights = model.encoder.get_weights()
+        rule = plateau.initial_state(config)
+        if tensorboard_dir is not None:
+            monitor.clear(tensorboard_dir)
 
-    callbacks = _callbacks(config.epochs)
-    start = time.perf_counter()
-    for epoch in range(done, config.epochs):
-        train_ds = pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch), config.batch_size)
+    board = monitor.TensorBoardLog(tensorboard_dir, config.snapshot_every) if tensorboard_dir is not None else None
+    snapshot_images = arrays["x"][val_idx[:500]] if len(val_idx) else arrays["x"][:500]
+    # A progress bar on a terminal; one log line per epoch otherwise (Snakemake jobs, files).
+    verbose = 1 if sys.stderr.isatty() else 0
+    callbacks = [_stop_on_non_finite()]
+    reason = None
+    for epoch in range(done + 1, config.epochs + 1):
+        started = time.perf_counter()
+        model.optimizer.learning_rate = rule.learning_rate
+        train_ds = pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch - 1), config.batch_size)
         result = model.fit(
             train_ds,
             validation_data=val_ds,
-            initial_epoch=epoch,
-            epochs=epoch + 1,
+            initial_epoch=epoch - 1,
+            epochs=epoch,
             shuffle=False,  # epoch_order shuffles, reproducibly
-            verbose=0,
+            verbose=verbose,
             callbacks=callbacks,
         )
-        history.append({"epoch": epoch + 1, **{k: float(v[-1]) for k, v in result.history.items()}})
-        checkpoint.save(model, epoch + 1, history)
-    log.info("training took %.1fs", time.perf_counter() - start)
+        logs = {k: float(v[-1]) for k, v in result.history.items()}
+        warming_up = epoch < config.bending_warmup_epochs
+        rule = plateau.update(rule, _monitored(logs), epoch, config, counted=not warming_up)
+        if rule.best_epoch == epoch:
+            best_weights = model.encoder.get_weights()
+        seconds = time.perf_counter() - started
+        elapsed += seconds
+        # Stop on time when one more epoch like this one would overrun the budget.
+        reason = plateau.stop_reason(rule, epoch, elapsed + seconds, config)
+        row = {
+            "epoch": epoch,
+            **logs,
+            "learning_rate": float(model.optimizer.learning_rate.numpy()),
+            "best_epoch": rule.best_epoch,
+            "seconds": round(seconds, 3),
+            "stop_reason": reason or "",
+        }
+        history.append(row)
+        terms = " ".join(f"{k}={v:.4g}" for k, v in logs.items())
+        log.info(
+            "epoch %d/%d (%.1fs, lr %.3g, best epoch %d): %s",
+            epoch,
+            config.epochs,
+            seconds,
+            row["learning_rate"],
+            rule.best_epoch,
+            terms,
+        )
+        if board is not None:
+            scalars = {**logs, monitor.LEARNING_RATE: row["learning_rate"]}
+            scalars[monitor.BENDING_WEIGHT] = float(model.current_bending_weight().numpy())
+            board.epoch(epoch, scalars, encode=model.encoder.predict_on_batch, images=snapshot_images)
+        checkpoint.save(
+            model,
+            best_weights,
+            {"epoch": epoch, "history": history, "elapsed_s": elapsed, "plateau": dataclasses.asdict(rule)},
+        )
+        if reason:
+            break
+    if reason is None and history:  # resumed after the last epoch had been checkpointed
+        reason = history[-1]["stop_reason"] or plateau.MAX_EPOCHS
+    if rule.best_epoch:
+        model.encoder.set_weights(best_weights)
+    if board is not None:
+        board.close()
+    log.info(
+        "training stopped after epoch %d (%s) in %.1fs; keeping the weights of epoch %d (validation loss %.4g)",
+        len(history),
+        reason,
+        elapsed,
+        rule.best_epoch,
+        rule.best_loss,
+    )
     checkpoint.remove()
     return model.encoder, history
 
