@@ -62,7 +62,9 @@ def test_training_stops_on_a_plateau_and_restores_the_best_weights(tmp_path):
     training.configure_tensorflow(0, threads=1)
     pairs = tiny_pairs(n=200)
     # Only a halving of the loss counts as progress: a plateau comes within a few epochs.
-    cfg = TrainingConfig(epochs=30, patience=2, tolerance=0.5, batch_size=64, learning_rate=3e-3, validation_fraction=0.2)
+    cfg = TrainingConfig(
+        epochs=30, patience=2, tolerance=0.5, batch_size=64, learning_rate=3e-3, validation_fraction=0.2
+    )
     encoder, rows = training.train(pairs, TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
     last = rows[-1]
     assert last["stop_reason"] == plateau.PLATEAU and len(rows) < cfg.epochs
@@ -89,7 +91,9 @@ def test_the_units_of_the_distances_do_not_matter(tmp_path):
         training.configure_tensorflow(0, threads=1)
         run_cfg = dataclasses.replace(cfg, length_unit=unit)
         lam = factor**2
-        encoder, rows = training.train(scaled(pairs, factor), TINY_ENCODER, "quadratic", lam, run_cfg, 0, tmp_path / name)
+        encoder, rows = training.train(
+            scaled(pairs, factor), TINY_ENCODER, "quadratic", lam, run_cfg, 0, tmp_path / name
+        )
         results[name] = (rows[-1]["val_ratio_error"], encoder)
     quality, x30 = results["unit"][0], results["x30"][0]
     assert abs(x30 - quality) <= 0.2 * quality
@@ -104,7 +108,9 @@ def test_the_units_of_the_distances_do_not_matter(tmp_path):
 def test_tensorboard_logs_hold_every_term_the_learning_rate_and_snapshots(tmp_path):
     training.configure_tensorflow(0, threads=1)
     cfg = TrainingConfig(epochs=2, batch_size=16, snapshot_every=1)
-    training.train(tiny_pairs(), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt", tensorboard_dir=tmp_path / "tb")
+    training.train(
+        tiny_pairs(), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt", tensorboard_dir=tmp_path / "tb"
+    )
     tags = monitor.event_tags(tmp_path / "tb")
     terms = {"loss", "distortion", "bending", "ratio_error"}
     assert terms | {f"val_{t}" for t in terms} | {"grad_norm", "learning_rate", "bending_weight", "embedding"} <= tags

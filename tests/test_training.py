@@ -66,7 +66,9 @@ def test_bending_weight_warms_up_linearly_over_the_optimizer_steps():
         for tracker in model.metrics:
             tracker.reset_state()
         logs = model.test_step(batch)  # validation is at the full weight: comparable across epochs
-        np.testing.assert_allclose(float(logs["loss"]), float(logs["distortion"]) + 2.0 * float(logs["bending"]), rtol=1e-5)
+        np.testing.assert_allclose(
+            float(logs["loss"]), float(logs["distortion"]) + 2.0 * float(logs["bending"]), rtol=1e-5
+        )
         for tracker in model.metrics:
             tracker.reset_state()
         logs = model.train_step(batch)  # the training loss uses the weight of the current step
