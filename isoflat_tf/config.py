@@ -126,6 +126,9 @@ class TrainingConfig:
       lr_factor: factor of each cut of the learning rate.
       max_minutes: wall-time budget of the training loop (None: no budget); training
         stops after the last epoch that fits (a stop on time is not reproducible).
+      starts: independent initialisations trained for ``start_epochs`` each; the
+        one with the lowest monitored loss goes on (1: a single start).
+      start_epochs: epochs of each start.
       batch_size: pairs per step, over all replicas (the encoder sees 3× as many images).
       learning_rate: initial Adam learning rate.
       final_learning_rate: the floor of the learning rate's cuts.
@@ -158,6 +161,8 @@ class TrainingConfig:
     lr_patience: int = 2
     lr_factor: float = 0.3
     max_minutes: float | None = None
+    starts: int = 3
+    start_epochs: int = 1
     batch_size: int = 128
     learning_rate: float = 1e-3
     final_learning_rate: float = 1e-5
@@ -551,6 +556,10 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
             problems.append(
                 f"{where}.training.final_learning_rate ({run.training.final_learning_rate:g}) must be ≤ "
                 f"learning_rate ({run.training.learning_rate:g})"
+            )
+        if run.training.start_epochs > run.training.epochs:
+            problems.append(
+                f"{where}.training.start_epochs ({run.training.start_epochs}) must be ≤ epochs ({run.training.epochs})"
             )
         if run.training.bending_warmup_epochs > run.training.epochs:
             problems.append(

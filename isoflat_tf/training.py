@@ -261,40 +261,16 @@ def train(
     strategy = distribution_strategy(config.distribute)
     checkpoint = Checkpoint(checkpoint_dir)
     restored = checkpoint.load(strategy)
-    if restored:
-        model, best_weights, saved = restored
-        done, history, elapsed = saved["epoch"], saved["history"], saved["elapsed_s"]
-        rule = plateau.PlateauState(**saved["plateau"])
-    else:
-        unit = length_unit(arrays["distance"][train_idx], config)
-        log.info("length unit: %.4g in units of d (median training distance %.4g)", unit, np.median(arrays["distance"]))
-        with strategy.scope(), dtype_policy(config.precision):
-            encoder = build_encoder(arrays["x"].shape[1:], encoder_config, output_scale=unit)
-            model = IsometricEncoderModel(
-                encoder,
-                distortion=distortion,
-                bending_weight=bending_weight,
-                bending_warmup_steps=round(config.bending_warmup_epochs * steps),
-            )
-            model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=use_jit(config, device))
-        done, history, elapsed = 0, [], 0.0
-        best_weights = model.encoder.get_weights()
-        rule = plateau.initial_state(config)
-        if tensorboard_dir is not None:
-            monitor.clear(tensorboard_dir)
-
-    board = monitor.TensorBoardLog(tensorboard_dir, config.snapshot_every) if tensorboard_dir is not None else None
-    snapshot_images = arrays["x"][val_idx[:500]] if len(val_idx) else arrays["x"][:500]
     # A progress bar on a terminal; one log line per epoch otherwise (Snakemake jobs, files).
     verbose = 1 if sys.stderr.isatty() else 0
     callbacks = [_stop_on_non_finite()]
-    reason = None
-    for epoch in range(done + 1, config.epochs + 1):
+
+    def fit_epoch(model, epoch: int, learning_rate: float) -> tuple[dict[str, float], float]:
+        """Train ``model`` for epoch ``epoch`` (1-based); its logs and its wall time."""
         started = time.perf_counter()
-        model.optimizer.learning_rate = rule.learning_rate
-        train_ds = pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch - 1), config.batch_size)
+        model.optimizer.learning_rate = learning_rate
         result = model.fit(
-            train_ds,
+            pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch - 1), config.batch_size),
             validation_data=val_ds,
             initial_epoch=epoch - 1,
             epochs=epoch,
@@ -302,12 +278,72 @@ def train(
             verbose=verbose,
             callbacks=callbacks,
         )
-        logs = {k: float(v[-1]) for k, v in result.history.items()}
-        warming_up = epoch < config.bending_warmup_epochs
-        rule = plateau.update(rule, _monitored(logs), epoch, config, counted=not warming_up)
+        return {k: float(v[-1]) for k, v in result.history.items()}, time.perf_counter() - started
+
+    recorded: dict[int, tuple[dict[str, float], float]] = {}  # the chosen start's epochs
+    if restored:
+        model, best_weights, saved = restored
+        done, history, elapsed = saved["epoch"], saved["history"], saved["elapsed_s"]
+        rule = plateau.PlateauState(**saved["plateau"])
+    else:
+        unit = length_unit(arrays["distance"][train_idx], config)
+        log.info("length unit: %.4g in units of d (median training distance %.4g)", unit, np.median(arrays["distance"]))
+
+        def new_model():
+            with strategy.scope(), dtype_policy(config.precision):
+                model = IsometricEncoderModel(
+                    build_encoder(arrays["x"].shape[1:], encoder_config, output_scale=unit),
+                    distortion=distortion,
+                    bending_weight=bending_weight,
+                    bending_warmup_steps=round(config.bending_warmup_epochs * steps),
+                )
+                model.compile(
+                    optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=use_jit(config, device)
+                )
+            return model
+
+        # Several short starts from different initialisations; the one with the lowest
+        # monitored loss goes on. A start that falls into a fold or a plateau at once
+        # rarely leaves it (docs/results.md, convergence).
+        elapsed, starts = 0.0, []
+        for start in range(config.starts):
+            model = new_model()
+            epochs = {
+                epoch: fit_epoch(model, epoch, config.learning_rate) for epoch in range(1, config.start_epochs + 1)
+            }
+            elapsed += sum(seconds for _, seconds in epochs.values())
+            loss = _monitored(epochs[config.start_epochs][0])
+            starts.append((loss, start, model, epochs))
+            if config.starts > 1:
+                log.info(
+                    "start %d/%d: monitored loss %.4g after %d epochs",
+                    start + 1,
+                    config.starts,
+                    loss,
+                    config.start_epochs,
+                )
+        loss, chosen, model, recorded = min(starts, key=lambda entry: entry[:2])
+        if config.starts > 1:
+            log.info("continuing start %d (monitored loss %.4g)", chosen + 1, loss)
+            elapsed -= sum(seconds for _, seconds in recorded.values())  # counted again below
+        del starts
+        done, history = 0, []
+        best_weights = model.encoder.get_weights()
+        rule = plateau.initial_state(config)
+        if tensorboard_dir is not None:
+            monitor.clear(tensorboard_dir)
+
+    board = monitor.TensorBoardLog(tensorboard_dir, config.snapshot_every) if tensorboard_dir is not None else None
+    snapshot_images = arrays["x"][val_idx[:500]] if len(val_idx) else arrays["x"][:500]
+    reason = None
+    for epoch in range(done + 1, config.epochs + 1):
+        logs, seconds = recorded[epoch] if epoch in recorded else fit_epoch(model, epoch, rule.learning_rate)
+        # Warm-up epochs and all but the last epoch of the starts do not count: their
+        # losses are not comparable with later ones (λ still grows; the start was chosen on it).
+        counted = epoch >= config.bending_warmup_epochs and epoch >= config.start_epochs
+        rule = plateau.update(rule, _monitored(logs), epoch, config, counted=counted)
         if rule.best_epoch == epoch:
             best_weights = model.encoder.get_weights()
-        seconds = time.perf_counter() - started
         elapsed += seconds
         # Stop on time when one more epoch like this one would overrun the budget.
         reason = plateau.stop_reason(rule, epoch, elapsed + seconds, config)

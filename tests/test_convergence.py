@@ -1,6 +1,7 @@
 """Training stops on convergence, keeps its best epoch, ignores the units of d, and can be watched."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -114,3 +115,14 @@ def test_tensorboard_logs_hold_every_term_the_learning_rate_and_snapshots(tmp_pa
     tags = monitor.event_tags(tmp_path / "tb")
     terms = {"loss", "distortion", "bending", "ratio_error"}
     assert terms | {f"val_{t}" for t in terms} | {"grad_norm", "learning_rate", "bending_weight", "embedding"} <= tags
+
+
+def test_the_best_of_several_starts_goes_on(tmp_path, caplog):
+    training.configure_tensorflow(0, threads=1)
+    cfg = TrainingConfig(epochs=2, starts=3, batch_size=16, tensorboard=False)
+    with caplog.at_level("INFO", logger="isoflat_tf.training"):
+        _, rows = training.train(tiny_pairs(), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
+    starts = [float(m.group(1)) for m in re.finditer(r"start \d/3: monitored loss (\S+)", caplog.text)]
+    assert len(starts) == 3 and len(set(starts)) == 3  # different initialisations
+    assert rows[0]["val_loss"] == pytest.approx(min(starts), rel=1e-3)
+    assert len(rows) == 2  # the chosen start's epoch is the run's first
