@@ -155,10 +155,10 @@ class TrainingConfig:
         has learnt to resolve it.
     """
 
-    epochs: int = 40
-    patience: int = 4
+    epochs: int = 30
+    patience: int = 3
     tolerance: float = 0.01
-    lr_patience: int = 2
+    lr_patience: int = 1
     lr_factor: float = 0.3
     max_minutes: float | None = None
     starts: int = 3
