@@ -55,12 +55,12 @@ def training_flops_per_pair(encoder: keras.Model) -> int:
 class NaiveModel(IsometricEncoderModel):
     """The same loss with three separate encoder calls (the unfused baseline)."""
 
-    def _terms(self, batch, training: bool):
+    def _terms(self, batch, training: bool, bending_weight):
         from isoflat_tf import losses
 
         phi = [self.encoder(batch[k], training=training) for k in ("x", "y", "z")]
         d = tf.cast(batch["distance"], phi[0].dtype)
-        return losses.pair_loss_terms(*phi, d, self.distortion, self.bending_weight)
+        return losses.pair_loss_terms(*phi, d, self.distortion, tf.cast(bending_weight, phi[0].dtype))
 
 
 def make_model(kind: str, image_size: int, channels: int = 1, config: EncoderConfig | None = None, jit: bool = False):

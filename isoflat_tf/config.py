@@ -100,10 +100,28 @@ class TrainingConfig:
     """Optimisation settings.
 
     Attributes:
-      epochs: passes over the training pairs.
+      epochs: the most passes over the training pairs; training stops earlier on
+        a plateau of the validation loss (``isoflat_tf.plateau``) and keeps the
+        weights of its best epoch.
+      patience: epochs without improvement of the validation loss before stopping.
+      tolerance: relative decrease of the validation loss that counts as improvement.
+      lr_patience: epochs without improvement before the learning rate is cut.
+      lr_factor: factor of each cut of the learning rate.
+      max_minutes: wall-time budget of the training loop (None: no budget); training
+        stops after the last epoch that fits (a stop on time is not reproducible).
+      starts: independent initialisations trained for ``start_epochs`` each; the
+        one with the lowest monitored loss goes on (1: a single start).
+      start_epochs: epochs of each start.
       batch_size: pairs per step, over all replicas (the encoder sees 3× as many images).
       learning_rate: initial Adam learning rate.
-      final_learning_rate: learning rate reached at the end by cosine decay.
+      final_learning_rate: the floor of the learning rate's cuts.
+      length_unit: the encoder's output unit in units of the pair distances:
+        ``auto`` takes ``UNIT_PER_MEDIAN_DISTANCE`` median training distances, so
+        that the trainable network's outputs are of order one whatever the units
+        of d (intrinsic, image or the user's own); a number sets it. The exported
+        encoder maps into the units of d.
+      tensorboard: write TensorBoard logs into the run's ``tensorboard/`` folder.
+      snapshot_every: epochs between embedding snapshots in TensorBoard.
       validation_fraction: share of the pairs held out for validation.
       device: ``auto`` (a GPU when TensorFlow sees one), ``cpu`` or ``gpu``.
       precision: ``float32``, or ``mixed_float16`` / ``mixed_bfloat16`` (low-precision
@@ -120,10 +138,20 @@ class TrainingConfig:
         has learnt to resolve it.
     """
 
-    epochs: int = 6
+    epochs: int = 30
+    patience: int = 3
+    tolerance: float = 0.01
+    lr_patience: int = 1
+    lr_factor: float = 0.3
+    max_minutes: float | None = None
+    starts: int = 3
+    start_epochs: int = 1
     batch_size: int = 128
     learning_rate: float = 1e-3
     final_learning_rate: float = 1e-5
+    length_unit: float | str = "auto"
+    tensorboard: bool = True
+    snapshot_every: int = 5
     validation_fraction: float = 0.1
     device: Device = "auto"
     precision: Precision = "float32"

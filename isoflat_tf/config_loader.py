@@ -185,6 +185,10 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
                 f"{where}.training.final_learning_rate ({run.training.final_learning_rate:g}) must be ≤ "
                 f"learning_rate ({run.training.learning_rate:g})"
             )
+        if run.training.start_epochs > run.training.epochs:
+            problems.append(
+                f"{where}.training.start_epochs ({run.training.start_epochs}) must be ≤ epochs ({run.training.epochs})"
+            )
         if run.training.bending_warmup_epochs > run.training.epochs:
             problems.append(
                 f"{where}.training.bending_warmup_epochs ({run.training.bending_warmup_epochs:g}) must be ≤ "

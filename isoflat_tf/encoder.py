@@ -11,8 +11,15 @@ import keras
 from isoflat_tf.config import EncoderConfig
 
 
-def build_encoder(image_shape: tuple[int, int, int], config: EncoderConfig, name: str = "encoder") -> keras.Model:
-    """A conv encoder: stride-2 convolutions, flatten, dense layers, linear latent layer."""
+def build_encoder(
+    image_shape: tuple[int, int, int], config: EncoderConfig, name: str = "encoder", output_scale: float = 1.0
+) -> keras.Model:
+    """A conv encoder: stride-2 convolutions, flatten, dense layers, linear latent layer.
+
+    ``output_scale``: a fixed factor on the latent (the training's length unit,
+    docs/design.md): the trainable layers then produce outputs of order one
+    while the encoder maps into the units of the pair distances.
+    """
     inputs = keras.Input(shape=image_shape, name="image")
     h = inputs
     for i, filters in enumerate(config.conv_filters):
@@ -24,4 +31,6 @@ def build_encoder(image_shape: tuple[int, int, int], config: EncoderConfig, name
         h = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense{i}")(h)
     # float32 latents under mixed precision: the loss takes second differences of them.
     outputs = keras.layers.Dense(config.latent_dim, name="latent", dtype="float32")(h)
+    if output_scale != 1.0:
+        outputs = keras.layers.Rescaling(output_scale, name="length_unit", dtype="float32")(outputs)
     return keras.Model(inputs, outputs, name=name)

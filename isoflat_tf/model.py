@@ -56,12 +56,12 @@ class IsometricEncoderModel(keras.Model):
         step = tf.cast(self.optimizer.iterations, tf.float32)
         return self.bending_weight * tf.minimum(1.0, (step + 1.0) / self.bending_warmup_steps)
 
-    def _terms(self, batch, training: bool) -> dict[str, tf.Tensor]:
+    def _terms(self, batch, training: bool, bending_weight) -> dict[str, tf.Tensor]:
         n = tf.shape(batch["x"])[0]
         latent = self.encoder(tf.concat([batch["x"], batch["y"], batch["z"]], axis=0), training=training)
         phi_x, phi_y, phi_z = latent[:n], latent[n : 2 * n], latent[2 * n :]
         distance = tf.cast(batch["distance"], latent.dtype)
-        weight = tf.cast(self.current_bending_weight(), latent.dtype)
+        weight = tf.cast(bending_weight, latent.dtype)
         return losses.pair_loss_terms(phi_x, phi_y, phi_z, distance, self.distortion, weight)
 
     def _update(self, terms: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
@@ -72,7 +72,7 @@ class IsometricEncoderModel(keras.Model):
     def train_step(self, batch):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
-            terms = self._terms(batch, training=True)
+            terms = self._terms(batch, training=True, bending_weight=self.current_bending_weight())
             # Replica gradients are summed, so each replica contributes its share of the
             # mean; scale_loss applies the dynamic loss scale under mixed_float16.
             scaled = self.optimizer.scale_loss(terms["loss"] / replicas)
@@ -85,7 +85,9 @@ class IsometricEncoderModel(keras.Model):
         return self._update(terms)
 
     def test_step(self, batch):
-        return self._update(self._terms(batch, training=False))
+        # At the full λ, warm-up or not: validation losses of all epochs stay comparable
+        # (the plateau rule compares them).
+        return self._update(self._terms(batch, training=False, bending_weight=self.bending_weight))
 
     @property
     def metrics(self):

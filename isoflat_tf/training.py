@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import json
 import logging
 import math
 import os
 import shutil
+import sys
 import time
 import typing
 from pathlib import Path
 
 import numpy as np
 
+from isoflat_tf import monitor
 from isoflat_tf.config import Distribute, EncoderConfig, Precision, TrainingConfig
 from isoflat_tf.files import atomic_path, write_text
 from isoflat_tf.runtime import configure_tensorflow  # noqa: F401 (its home was here)
@@ -30,6 +33,10 @@ log = logging.getLogger(__name__)
 
 PRECISIONS = typing.get_args(Precision)
 DISTRIBUTE = typing.get_args(Distribute)
+
+# The ``auto`` length unit in median training distances: the zoo's pairs (δ ≈ 1/20
+# of the chart) then keep their old scale, about one unit per chart width.
+UNIT_PER_MEDIAN_DISTANCE = 32.0
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -96,10 +103,11 @@ def pair_dataset(tensors: dict, order: np.ndarray, batch_size: int):
 
 
 class Checkpoint:
-    """The last completed epoch's model (with optimizer state) and history, in a directory.
+    """The last completed epoch's model (with optimizer state), the best epoch's
+    weights and the loop's state (history, plateau rule, elapsed time), in a directory.
 
-    ``state.json`` names the model file of the last epoch; it is replaced
-    atomically after the model file is complete, so a kill at any moment
+    ``state.json`` names the files of the last epoch; it is replaced
+    atomically after those files are complete, so a kill at any moment
     leaves a consistent checkpoint (or none). It also records ``fingerprint``
     (``isoflat_tf.fingerprint.training_fingerprint``: the run's settings and
     training data), and ``load`` resumes only a checkpoint with the same one:
@@ -113,7 +121,7 @@ class Checkpoint:
         self.fingerprint = fingerprint
 
     def load(self, strategy):
-        """(model, epochs done, history rows), or None when there is no usable checkpoint."""
+        """(model, best weights, state dict), or None when there is no usable checkpoint."""
         import keras
 
         if not self.state_path.exists():
@@ -130,24 +138,29 @@ class Checkpoint:
                 return None
             with strategy.scope():
                 model = keras.models.load_model(self.directory / state["model"])
-        except Exception as err:  # a truncated or corrupt file: Keras and json raise many types
+            with np.load(self.directory / state["best_weights"]) as f:
+                best = [f[f"arr_{i}"] for i in range(len(f.files))]
+        except Exception as err:  # a truncated or corrupt file: Keras, NumPy and json raise many types
             aside = self.set_aside()
             log.warning(
                 "checkpoint %s cannot be read (%s: %s); set aside as %s", self.directory, type(err).__name__, err, aside
             )
             return None
         log.info("resuming from checkpoint %s after epoch %d", self.directory, state["epoch"])
-        return model, state["epoch"], state["history"]
+        return model, best, state
 
-    def save(self, model, epoch: int, history: list[dict]) -> None:
+    def save(self, model, best_weights: list[np.ndarray], state: dict) -> None:
+        """Save the model, the best weights and ``state`` (which holds ``epoch``)."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"model-epoch{epoch:04d}.keras"
-        with atomic_path(self.directory / name) as tmp:
+        epoch = state["epoch"]
+        names = {"model": f"model-epoch{epoch:04d}.keras", "best_weights": f"best-epoch{epoch:04d}.npz"}
+        with atomic_path(self.directory / names["model"]) as tmp:
             model.save(tmp)
-        state = {"epoch": epoch, "model": name, "history": history, "fingerprint": self.fingerprint}
-        write_text(json.dumps(state), self.state_path)
-        for old in self.directory.glob("model-epoch*.keras"):
-            if old.name != name:
+        with atomic_path(self.directory / names["best_weights"]) as tmp, open(tmp, "wb") as f:
+            np.savez(f, *best_weights)
+        write_text(json.dumps({**state, **names, "fingerprint": self.fingerprint}), self.state_path)
+        for old in [*self.directory.glob("model-epoch*.keras"), *self.directory.glob("best-epoch*.npz")]:
+            if old.name not in names.values():
                 old.unlink()
 
     def set_aside(self) -> Path:
@@ -162,12 +175,11 @@ class Checkpoint:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _callbacks(epochs: int):
+def _stop_on_non_finite():
+    """A callback raising with a message naming epoch and step when the loss or gradient norm is NaN/Inf."""
     import keras
 
     class StopOnNonFinite(keras.callbacks.Callback):
-        """Stop with a message naming epoch and step when the loss or gradient norm is NaN/Inf."""
-
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
 
@@ -182,17 +194,19 @@ def _callbacks(epochs: int):
                         "pairs.delta or pairs.min_distance_fraction)."
                     )
 
-    class EpochLog(keras.callbacks.Callback):
-        """One log line per epoch: progress output for long runs."""
+    return StopOnNonFinite()
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
 
-        def on_epoch_end(self, epoch, logs=None):
-            terms = " ".join(f"{k}={v:.4g}" for k, v in (logs or {}).items())
-            log.info("epoch %d/%d (%.1fs): %s", epoch + 1, epochs, time.perf_counter() - self.start, terms)
+def length_unit(distance: np.ndarray, config: TrainingConfig) -> float:
+    """The encoder's output unit in units of d: ``UNIT_PER_MEDIAN_DISTANCE`` median distances, or as set."""
+    if config.length_unit != "auto":
+        return float(config.length_unit)
+    return float(UNIT_PER_MEDIAN_DISTANCE * np.median(distance))
 
-    return [StopOnNonFinite(), EpochLog()]
+
+def _monitored(logs: dict[str, float]) -> float:
+    """The loss the plateau rule watches: validation when there is a validation split."""
+    return float(logs.get("val_loss", logs["loss"]))
 
 
 def train(
@@ -204,19 +218,23 @@ def train(
     seed: int,
     checkpoint_dir: str | os.PathLike,
     device: str = "cpu",
+    tensorboard_dir: str | os.PathLike | None = None,
     fingerprint: str = "",
 ):
-    """Train an encoder on pairs; returns (encoder, history rows).
+    """Train an encoder on pairs until its validation loss plateaus; returns (encoder, history rows).
 
     ``pairs`` holds ``x``, ``y``, ``z`` (n, H, W, C) and ``distance`` (n,).
+    The encoder returned has the weights of the best epoch (``isoflat_tf.plateau``).
     ``checkpoint_dir`` keeps the last completed epoch, so a killed run resumes
     there; it is removed when training completes; it resumes only a checkpoint
     written with the same ``fingerprint`` (of settings and data). ``device`` is what
     ``configure_tensorflow`` returned (it decides ``jit_compile: auto``).
+    ``tensorboard_dir``: where TensorBoard logs go (None: none).
     """
     import keras
     import tensorflow as tf
 
+    from isoflat_tf import plateau
     from isoflat_tf.encoder import build_encoder
     from isoflat_tf.model import IsometricEncoderModel
 
@@ -234,46 +252,147 @@ def train(
         val_t = {k: tf.constant(v[val_idx]) for k, v in arrays.items()}
         val_ds = pair_dataset(val_t, np.arange(len(val_idx)), config.batch_size)
     steps = math.ceil(len(train_idx) / config.batch_size)
-    log.info("training on %d pairs, validating on %d, %d steps/epoch", len(train_idx), len(val_idx), steps)
+    log.info(
+        "training on %d pairs, validating on %d, %d steps/epoch, at most %d epochs",
+        len(train_idx),
+        len(val_idx),
+        steps,
+        config.epochs,
+    )
 
     strategy = distribution_strategy(config.distribute)
     checkpoint = Checkpoint(checkpoint_dir, fingerprint)
     restored = checkpoint.load(strategy)
-    if restored:
-        model, done, history = restored
-    else:
-        with strategy.scope(), dtype_policy(config.precision):
-            encoder = build_encoder(arrays["x"].shape[1:], encoder_config)
-            model = IsometricEncoderModel(
-                encoder,
-                distortion=distortion,
-                bending_weight=bending_weight,
-                bending_warmup_steps=round(config.bending_warmup_epochs * steps),
-            )
-            schedule = keras.optimizers.schedules.CosineDecay(
-                config.learning_rate,
-                decay_steps=max(1, steps * config.epochs),
-                alpha=config.final_learning_rate / config.learning_rate,
-            )
-            model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=use_jit(config, device))
-        done, history = 0, []
+    # A progress bar on a terminal; one log line per epoch otherwise (Snakemake jobs, files).
+    verbose = 1 if sys.stderr.isatty() else 0
+    callbacks = [_stop_on_non_finite()]
 
-    callbacks = _callbacks(config.epochs)
-    start = time.perf_counter()
-    for epoch in range(done, config.epochs):
-        train_ds = pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch), config.batch_size)
+    def fit_epoch(model, epoch: int, learning_rate: float) -> tuple[dict[str, float], float]:
+        """Train ``model`` for epoch ``epoch`` (1-based); its logs and its wall time."""
+        started = time.perf_counter()
+        model.optimizer.learning_rate = learning_rate
         result = model.fit(
-            train_ds,
+            pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch - 1), config.batch_size),
             validation_data=val_ds,
-            initial_epoch=epoch,
-            epochs=epoch + 1,
+            initial_epoch=epoch - 1,
+            epochs=epoch,
             shuffle=False,  # epoch_order shuffles, reproducibly
-            verbose=0,
+            verbose=verbose,
             callbacks=callbacks,
         )
-        history.append({"epoch": epoch + 1, **{k: float(v[-1]) for k, v in result.history.items()}})
-        checkpoint.save(model, epoch + 1, history)
-    log.info("training took %.1fs", time.perf_counter() - start)
+        return {k: float(v[-1]) for k, v in result.history.items()}, time.perf_counter() - started
+
+    recorded: dict[int, tuple[dict[str, float], float]] = {}  # the chosen start's epochs
+    if restored:
+        model, best_weights, saved = restored
+        done, history, elapsed = saved["epoch"], saved["history"], saved["elapsed_s"]
+        rule = plateau.PlateauState(**saved["plateau"])
+    else:
+        unit = length_unit(arrays["distance"][train_idx], config)
+        log.info("length unit: %.4g in units of d (median training distance %.4g)", unit, np.median(arrays["distance"]))
+
+        def new_model():
+            with strategy.scope(), dtype_policy(config.precision):
+                model = IsometricEncoderModel(
+                    build_encoder(arrays["x"].shape[1:], encoder_config, output_scale=unit),
+                    distortion=distortion,
+                    bending_weight=bending_weight,
+                    bending_warmup_steps=round(config.bending_warmup_epochs * steps),
+                )
+                model.compile(
+                    optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=use_jit(config, device)
+                )
+            return model
+
+        # Several short starts from different initialisations; the one with the lowest
+        # monitored loss goes on. A start that falls into a fold or a plateau at once
+        # rarely leaves it (docs/results.md, convergence).
+        elapsed, starts = 0.0, []
+        for start in range(config.starts):
+            model = new_model()
+            epochs = {
+                epoch: fit_epoch(model, epoch, config.learning_rate) for epoch in range(1, config.start_epochs + 1)
+            }
+            elapsed += sum(seconds for _, seconds in epochs.values())
+            loss = _monitored(epochs[config.start_epochs][0])
+            starts.append((loss, start, model, epochs))
+            if config.starts > 1:
+                log.info(
+                    "start %d/%d: monitored loss %.4g after %d epochs",
+                    start + 1,
+                    config.starts,
+                    loss,
+                    config.start_epochs,
+                )
+        loss, chosen, model, recorded = min(starts, key=lambda entry: entry[:2])
+        if config.starts > 1:
+            log.info("continuing start %d (monitored loss %.4g)", chosen + 1, loss)
+            elapsed -= sum(seconds for _, seconds in recorded.values())  # counted again below
+        del starts
+        done, history = 0, []
+        best_weights = model.encoder.get_weights()
+        rule = plateau.initial_state(config)
+        if tensorboard_dir is not None:
+            monitor.clear(tensorboard_dir)
+
+    board = monitor.TensorBoardLog(tensorboard_dir, config.snapshot_every) if tensorboard_dir is not None else None
+    snapshot_images = arrays["x"][val_idx[:500]] if len(val_idx) else arrays["x"][:500]
+    reason = None
+    for epoch in range(done + 1, config.epochs + 1):
+        logs, seconds = recorded[epoch] if epoch in recorded else fit_epoch(model, epoch, rule.learning_rate)
+        # Warm-up epochs and all but the last epoch of the starts do not count: their
+        # losses are not comparable with later ones (λ still grows; the start was chosen on it).
+        counted = epoch >= config.bending_warmup_epochs and epoch >= config.start_epochs
+        rule = plateau.update(rule, _monitored(logs), epoch, config, counted=counted)
+        if rule.best_epoch == epoch:
+            best_weights = model.encoder.get_weights()
+        elapsed += seconds
+        # Stop on time when one more epoch like this one would overrun the budget.
+        reason = plateau.stop_reason(rule, epoch, elapsed + seconds, config)
+        row = {
+            "epoch": epoch,
+            **logs,
+            "learning_rate": float(model.optimizer.learning_rate.numpy()),
+            "best_epoch": rule.best_epoch,
+            "seconds": round(seconds, 3),
+            "stop_reason": reason or "",
+        }
+        history.append(row)
+        terms = " ".join(f"{k}={v:.4g}" for k, v in logs.items())
+        log.info(
+            "epoch %d/%d (%.1fs, lr %.3g, best epoch %d): %s",
+            epoch,
+            config.epochs,
+            seconds,
+            row["learning_rate"],
+            rule.best_epoch,
+            terms,
+        )
+        if board is not None:
+            scalars = {**logs, monitor.LEARNING_RATE: row["learning_rate"]}
+            scalars[monitor.BENDING_WEIGHT] = float(model.current_bending_weight().numpy())
+            board.epoch(epoch, scalars, encode=model.encoder.predict_on_batch, images=snapshot_images)
+        checkpoint.save(
+            model,
+            best_weights,
+            {"epoch": epoch, "history": history, "elapsed_s": elapsed, "plateau": dataclasses.asdict(rule)},
+        )
+        if reason:
+            break
+    if reason is None and history:  # resumed after the last epoch had been checkpointed
+        reason = history[-1]["stop_reason"] or plateau.MAX_EPOCHS
+    if rule.best_epoch:
+        model.encoder.set_weights(best_weights)
+    if board is not None:
+        board.close()
+    log.info(
+        "training stopped after epoch %d (%s) in %.1fs; keeping the weights of epoch %d (validation loss %.4g)",
+        len(history),
+        reason,
+        elapsed,
+        rule.best_epoch,
+        rule.best_loss,
+    )
     checkpoint.remove()
     return model.encoder, history
 

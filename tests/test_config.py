@@ -65,6 +65,12 @@ def set_key(raw, dotted, value):
         ("runs.square.dataset", "torus", r"runs\.square\.dataset is 'torus'; allowed values: square, sphere"),
         ("runs.square.training.final_learning_rate", 1.0, r"final_learning_rate \(1\) must be ≤ learning_rate"),
         ("runs.square.training.bending_warmup_epochs", 100, r"bending_warmup_epochs \(100\) must be ≤ epochs"),
+        ("runs.square.training.start_epochs", 2, r"start_epochs \(2\) must be ≤ epochs \(1\)"),
+        ("runs.square.training.patience", 0, r"runs\.square\.training\.patience is 0; it must be ≥ 1"),
+        ("runs.square.training.tolerance", -0.1, r"runs\.square\.training\.tolerance is -0\.1; it must be ≥ 0"),
+        ("runs.square.training.lr_factor", 1.5, r"runs\.square\.training\.lr_factor is 1\.5; it must be < 1"),
+        ("runs.square.training.max_minutes", 0, r"runs\.square\.training\.max_minutes is 0; it must be > 0"),
+        ("runs.square.training.length_unit", "big", r"runs\.square\.training\.length_unit"),
     ],
 )
 def test_each_error_names_key_and_allowed_values(raw, key, value, message):

@@ -47,6 +47,7 @@ def train(
         seed=derive_seed(run.seed, run.name, "shuffle"),
         checkpoint_dir=out_dir / "checkpoint",
         device=device,
+        tensorboard_dir=out_dir / "tensorboard" if run.training.tensorboard else None,
         fingerprint=fingerprint,
     )
     warn_if_collapsed(runtime.predictor(model), arrays, run.name)

@@ -1,0 +1,164 @@
+"""Do the default training settings converge on every manifold, for every seed?
+
+Runs the real workflow on every zoo manifold × seeds with the default
+training, loss and encoder settings; as a user would, only ``latent_dim``
+and δ are set per manifold. Writes a table with the wall time of training,
+the epochs used and why training stopped, the headline metrics and each
+manifold's bending floor.
+
+    .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence
+    .venv/bin/python benchmarks/convergence.py --manifolds square circle --seeds 0 1 2 --baselines isomap
+
+The table goes to ``<workdir>/convergence.csv`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from isoflat_tf import manifolds  # noqa: E402
+from isoflat_tf.summary import flatten_metrics  # noqa: E402
+
+# What a user would set per manifold: the latent dimension of an isometric
+# embedding, and δ at the scale of its images (about 1–3 pixels at 32 px).
+PER_MANIFOLD = {
+    "square": {"latent_dim": 2, "delta": 0.05},
+    "swiss_roll": {"latent_dim": 2, "delta": 0.15},
+    "circle": {"latent_dim": 2, "delta": 0.1},
+    "sphere": {"latent_dim": 3, "delta": 0.1},
+    "torus": {"latent_dim": 4, "delta": 0.1},
+    "cylinder": {"latent_dim": 3, "delta": 0.1},
+    "gaussians": {"latent_dim": 3, "delta": 0.2},
+}
+DEFAULT = {"latent_dim": 2, "delta": 0.05}
+
+# The lowest rms √b of an isometric embedding (docs/design.md): κ/4 for a curve of
+# curvature κ; the unit sphere 1/4; the flat (Clifford) torus in R⁴ √(3/64);
+# the unit cylinder (1/4)·√(3/8) (curvature along one direction only). Flat
+# charts: 0. The hyperbolic plane's is not known in closed form.
+SQRT_BENDING_FLOOR = {
+    "square": 0.0,
+    "swiss_roll": 0.0,
+    "circle": 0.25,
+    "sphere": 0.25,
+    "torus": math.sqrt(3 / 64),
+    "cylinder": 0.25 * math.sqrt(3 / 8),
+}
+
+COLUMNS = [
+    "scale_free_mean_abs_ratio_error",
+    "rms_sqrt_bending",
+    "interpolation_error_4",
+    "procrustes_error",
+    "trustworthiness",
+]
+
+
+def experiment(names: list[str], seeds: list[int], n_train: int, baselines: list[str]) -> dict:
+    """A workflow config: one run per manifold and seed, all training settings at their defaults."""
+    datasets = {name: {"manifold": name, "image_size": 32, "n_train": n_train, "n_test": 1000} for name in names}
+    runs = {}
+    for name in names:
+        settings = PER_MANIFOLD.get(name, DEFAULT)
+        for seed in seeds:
+            runs[f"{name}-seed{seed}"] = {
+                "dataset": name,
+                "seed": seed,
+                "pairs": {"delta": settings["delta"]},
+                "encoder": {"latent_dim": settings["latent_dim"]},
+            }
+    return {
+        "seed": 0,
+        "datasets": datasets,
+        "runs": runs,
+        "baselines": {"methods": baselines, "max_fit_points": n_train},
+        "evaluation": {"n_pairs": 2000, "n_paths": 200},
+        "decoder": {"epochs": 1},
+        "resources": {"threads": 2},
+    }
+
+
+def table(workdir: Path, config: dict) -> pd.DataFrame:
+    """One row per run (and baseline): time, epochs, stop reason, headline metrics, the floor."""
+    rows = []
+    results = workdir / "results"
+    for run, settings in config["runs"].items():
+        history = pd.read_csv(results / "runs" / run / "history.csv")
+        seconds = pd.read_csv(results / "benchmarks" / "train" / f"{run}.tsv", sep="\t")["s"].iloc[0]
+        metrics = flatten_metrics(yaml.safe_load((results / "runs" / run / "metrics.json").read_text()))
+        last = history.iloc[-1]
+        rows.append(
+            {
+                "manifold": settings["dataset"],
+                "method": "isoflat",
+                "seed": settings["seed"],
+                "train_s": round(float(seconds), 1),
+                "epochs": int(last["epoch"]),
+                "best_epoch": int(last["best_epoch"]),
+                "stop": last["stop_reason"],
+                **{c: metrics.get(c, math.nan) for c in COLUMNS},
+                "sqrt_bending_floor": SQRT_BENDING_FLOOR.get(settings["dataset"], math.nan),
+            }
+        )
+    for dataset in config["datasets"]:
+        for method in config["baselines"]["methods"]:
+            for seed in sorted({r["seed"] for r in config["runs"].values()}):
+                path = results / "baselines" / dataset / method / f"seed{seed}" / "metrics.json"
+                metrics = flatten_metrics(yaml.safe_load(path.read_text()))
+                rows.append(
+                    {
+                        "manifold": dataset,
+                        "method": method,
+                        "seed": seed,
+                        **{c: metrics.get(c, math.nan) for c in COLUMNS},
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=Path("results-convergence"))
+    parser.add_argument("--manifolds", nargs="+", default=[m for m in PER_MANIFOLD if m in manifolds.available()])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--n-train", type=int, default=2000, help="training (and baseline) images per manifold")
+    parser.add_argument("--baselines", nargs="*", default=[], help="baselines to score beside isoflat, e.g. isomap")
+    parser.add_argument("--cores", default="all")
+    args = parser.parse_args()
+
+    unknown = sorted(set(args.manifolds) - set(manifolds.available()))
+    if unknown:
+        parser.error(f"unknown manifolds {', '.join(unknown)}; available: {', '.join(manifolds.available())}")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    config = experiment(args.manifolds, args.seeds, args.n_train, args.baselines)
+    config_path = args.workdir / "convergence.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    targets = [f"results/runs/{run}/metrics.json" for run in config["runs"]]
+    targets += [
+        f"results/baselines/{d}/{m}/seed{s}/metrics.json"
+        for d in config["datasets"]
+        for m in args.baselines
+        for s in args.seeds
+    ]
+    snakemake = Path(sys.executable).parent / "snakemake"
+    command = [str(snakemake), "-s", str(ROOT / "Snakefile"), "-d", str(args.workdir), "--cores", args.cores]
+    subprocess.run([*command, *targets, "--configfile", str(config_path)], check=True)
+
+    out = table(args.workdir, config)
+    out.to_csv(args.workdir / "convergence.csv", index=False)
+    (args.workdir / "convergence.md").write_text(out.to_markdown(index=False, floatfmt=".4g") + "\n")
+    print(out.to_markdown(index=False, floatfmt=".4g"))
+
+
+if __name__ == "__main__":
+    main()
