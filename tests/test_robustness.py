@@ -299,7 +299,8 @@ def small_checkpoint(directory, fingerprint):
 
     model = IsometricEncoderModel(build_encoder((8, 8, 1), TINY_ENCODER), "quadratic", 1.0)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    training.Checkpoint(directory, fingerprint).save(model, 3, [{"epoch": e} for e in (1, 2, 3)])
+    state = {"epoch": 3, "history": [{"epoch": e} for e in (1, 2, 3)], "elapsed_s": 1.0, "plateau": {}}
+    training.Checkpoint(directory, fingerprint).save(model, model.encoder.get_weights(), state)
 
 
 def test_a_checkpoint_resumes_only_the_run_that_wrote_it(tmp_path, caplog):
@@ -308,7 +309,7 @@ def test_a_checkpoint_resumes_only_the_run_that_wrote_it(tmp_path, caplog):
     strategy = tf.distribute.get_strategy()
     small_checkpoint(tmp_path / "ckpt", "settings-A")
     restored = training.Checkpoint(tmp_path / "ckpt", "settings-A").load(strategy)
-    assert restored is not None and restored[1] == 3
+    assert restored is not None and restored[2]["epoch"] == 3
     with caplog.at_level(logging.WARNING):
         assert training.Checkpoint(tmp_path / "ckpt", "settings-B").load(strategy) is None
     assert "discarding checkpoint" in caplog.text and not (tmp_path / "ckpt").exists()
