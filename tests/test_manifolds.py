@@ -92,6 +92,7 @@ def test_sphere_great_circle_formulas():
 
 BOXES = {  # coordinate ranges of the volume-uniform law on the flat manifolds
     "square": [(0.0, 1.0), (0.0, 1.0)],
+    "photograph": [(0.0, 1.0), (0.0, 1.0)],
     "circle": [(0.0, 2 * np.pi)],
     "torus": [(0.0, 2 * np.pi), (0.0, 2 * np.pi)],
     "cylinder": [(0.0, 2 * np.pi), (0.0, 2.0)],
@@ -199,6 +200,19 @@ def test_renders_have_the_configured_shape(manifold):
         assert images.min() >= 0.0 and images.max() <= 1.0
 
 
+def finite_difference_step(m):
+    """The largest step of the smoothness check: short against the length over which the images'
+    second derivative changes, so that the forward difference is in its first-order regime.
+
+    For the drawn manifolds 0.01 moves the image by a tenth of a pixel or less. The photograph's
+    cubic spline has a third derivative that jumps at every photo pixel, 1/span apart (1.3 pixels
+    at 0.01): a quarter of a photo pixel there.
+    """
+    if m.name == "photograph":
+        return 0.25 / m.span
+    return 1e-2
+
+
 def test_renderer_is_smooth_first_order_finite_differences(manifold):
     """Forward differences converge to the derivative at first order: halving h halves the error."""
     rng = np.random.default_rng(7)
@@ -210,7 +224,7 @@ def test_renderer_is_smooth_first_order_finite_differences(manifold):
     def img(p):
         return manifold.render(p).astype(np.float64)  # float32 storage bounds h from below
 
-    h0 = 1e-2
+    h0 = finite_difference_step(manifold)
     deriv = (img(manifold.exp(x, 1e-4 * v)) - img(manifold.exp(x, -1e-4 * v))) / 2e-4
     errors = []
     for h in (h0, h0 / 2, h0 / 4):
@@ -227,6 +241,24 @@ def test_renderer_is_injective_on_separated_points(manifold):
     far = manifold.distance(x, y) > 0.1
     gap = np.linalg.norm((manifold.render(x[far]) - manifold.render(y[far])).reshape(far.sum(), -1), axis=1)
     assert gap.min() > 0.2  # image units at 16 px; a fold or a symmetry would give about 0
+
+
+def test_autodiff_renderer_agrees_with_numpy_and_finite_differences(manifold):
+    """The image oracle's contract (base.py): ``render_tf`` is the NumPy renderer, and forward-mode
+    autodiff through it gives the renderer's derivative (checked by NumPy central differences)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(14)
+    x = manifold.sample_uniform(rng, 6)
+    v = manifold.random_unit_tangent(rng, x)
+    p = tf.constant(x)
+    with tf.autodiff.ForwardAccumulator(p, tf.constant(v)) as acc:
+        images = manifold.render_tf(p)
+    np.testing.assert_allclose(images.numpy(), manifold._render_batch(x), atol=1e-12)
+    h = 1e-6
+    difference = (manifold._render_batch(x + h * v) - manifold._render_batch(x - h * v)) / (2 * h)
+    jvp = acc.jvp(images).numpy()
+    assert np.linalg.norm(jvp - difference) < 1e-5 * np.linalg.norm(difference)
 
 
 def jacobian_singular_values(m, x, h=1e-5):
@@ -298,3 +330,47 @@ def test_gaussians_ball_radius_follows_the_hyperbolic_area_law():
     x = np.tile([[0.0, 0.7]], (50, 1))
     v = m.random_unit_tangent(np.random.default_rng(13), x)
     np.testing.assert_allclose(m.distance(x, m.exp(x, r[:50, None] * v)), r[:50], rtol=1e-9)
+
+
+def test_photograph_is_the_cubic_spline_interpolant_of_the_bundled_photo():
+    """Against SciPy's own cubic spline of the raw photo: one affine map of pixel values (the
+    normalisation to [0, 1]) takes it to the rendered windows, at whole and sub-pixel shifts."""
+    from pathlib import Path
+
+    import skimage.data
+    from scipy import ndimage
+
+    m = manifolds.get("photograph", image_size=32)
+    assert (Path(skimage.data.__file__).parent / f"{m.photo}.png").is_file()  # in the wheel: no download
+    photo = np.asarray(getattr(skimage.data, m.photo)(), dtype=np.float64) / 255.0
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [3 / m.span, 7 / m.span], [0.3137, 0.7071], [0.9, 0.05]])
+    offsets = np.arange(32.0)
+    expected = []
+    for x, y in points:
+        rows, cols = np.meshgrid(m.top + offsets + m.span * y, m.left + offsets + m.span * x, indexing="ij")
+        expected.append(ndimage.map_coordinates(photo, [rows, cols], order=3, mode="mirror"))
+    expected = np.array(expected).ravel()
+    rendered = m._render_batch(points)[..., 0].ravel()
+    scale, shift = np.polyfit(expected, rendered, 1)
+    assert scale > 0.5
+    np.testing.assert_allclose(scale * expected + shift, rendered, atol=1e-9)
+    # At whole-pixel shifts the spline goes through the photo's pixels.
+    np.testing.assert_allclose(expected[: 3 * 32 * 32], photo_windows(photo, m, points[:3]), atol=1e-9)
+
+
+def photo_windows(photo, m, points):
+    """The photo's 32×32 pixel blocks at whole-pixel window positions, flattened."""
+    out = []
+    for x, y in points:
+        r, c = m.top + round(m.span * y), m.left + round(m.span * x)
+        out.append(photo[r : r + 32, c : c + 32])
+    return np.array(out).ravel()
+
+
+def test_photograph_rejects_an_unknown_photo_or_a_region_outside_it():
+    with pytest.raises(ValueError, match="photo 'lena' is not one of the bundled photographs"):
+        manifolds.get("photograph", photo="lena")
+    with pytest.raises(ValueError, match="leaves the photo 'gravel'"):
+        manifolds.get("photograph", top=400)
+    with pytest.raises(ValueError, match="span and window must be positive"):
+        manifolds.get("photograph", span=0.0)
