@@ -39,6 +39,7 @@ PER_MANIFOLD = {
     "torus": {"latent_dim": 4, "delta": 0.1},
     "cylinder": {"latent_dim": 3, "delta": 0.1},
     "gaussians": {"latent_dim": 3, "delta": 0.2},
+    "photograph": {"latent_dim": 2, "delta": 0.05},
 }
 DEFAULT = {"latent_dim": 2, "delta": 0.05}
 
@@ -49,6 +50,7 @@ DEFAULT = {"latent_dim": 2, "delta": 0.05}
 SQRT_BENDING_FLOOR = {
     "square": 0.0,
     "swiss_roll": 0.0,
+    "photograph": 0.0,
     "circle": 0.25,
     "sphere": 0.25,
     "torus": math.sqrt(3 / 64),
