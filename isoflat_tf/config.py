@@ -136,6 +136,9 @@ class TrainingConfig:
         expensive at the start (a winding encoding such as ``swiss_roll``), a
         constant λ can collapse a direction of the manifold before the encoder
         has learnt to resolve it.
+      init_from: a run whose trained encoder starts this one (a warm start, e.g.
+        a continuation in δ or λ); the encoder settings must be the same. It
+        makes one start, in that run's length unit.
     """
 
     epochs: int = 30
@@ -158,6 +161,7 @@ class TrainingConfig:
     jit_compile: JitCompile = "auto"
     distribute: Distribute = "none"
     bending_warmup_epochs: float = 0.0
+    init_from: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -195,6 +195,7 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
                 f"epochs ({run.training.epochs}): λ would never reach loss.bending_weight"
             )
         runs[name] = run
+    problems += warm_start_problems(runs, datasets)
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     experiment = ExperimentConfig(
@@ -212,6 +213,36 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     return experiment
+
+
+def warm_start_problems(runs: dict[str, RunConfig], datasets: dict[str, DatasetConfig]) -> list[str]:
+    """What ``training.init_from`` gets wrong: an unknown run, the run itself, a cycle, another architecture."""
+    problems = []
+    for name, run in runs.items():
+        source = run.training.init_from
+        if source is None:
+            continue
+        key = f"runs.{name}.training.init_from"
+        if source == name:
+            problems.append(f"{key} names the run itself; name another run")
+        elif source not in runs:
+            problems.append(f"{key} is {source!r}; allowed values: {', '.join(r for r in runs if r != name)}")
+        elif runs[source].encoder != run.encoder:
+            problems.append(f"{key}: run {source!r} has other encoder settings; a warm start needs the same ones")
+        elif datasets.get(runs[source].dataset, None) and datasets.get(run.dataset, None):
+            sizes = {datasets[r.dataset].image_size for r in (run, runs[source])}
+            if len(sizes) > 1 and all(datasets[r.dataset].manifold for r in (run, runs[source])):
+                problems.append(f"{key}: run {source!r} trained on images of another size")
+    for name in runs:  # a chain of warm starts must end
+        seen, current = [name], runs[name].training.init_from
+        while current in runs and current not in seen:
+            seen.append(current)
+            current = runs[current].training.init_from
+        if current == name and len(seen) > 1:
+            problems.append(
+                f"runs.{name}.training.init_from: the warm starts form a cycle: {' → '.join([*seen, name])}"
+            )
+    return problems
 
 
 def load_config_file(path: str | Path) -> ExperimentConfig:

@@ -204,6 +204,12 @@ def length_unit(distance: np.ndarray, config: TrainingConfig) -> float:
     return float(UNIT_PER_MEDIAN_DISTANCE * np.median(distance))
 
 
+def encoder_unit(encoder) -> float:
+    """The length unit an encoder was trained in: the scale of its ``length_unit`` layer, else 1."""
+    layers = [layer for layer in encoder.layers if layer.name == "length_unit"]
+    return float(layers[0].scale) if layers else 1.0
+
+
 def _monitored(logs: dict[str, float]) -> float:
     """The loss the plateau rule watches: validation when there is a validation split."""
     return float(logs.get("val_loss", logs["loss"]))
@@ -220,6 +226,7 @@ def train(
     device: str = "cpu",
     tensorboard_dir: str | os.PathLike | None = None,
     fingerprint: str = "",
+    init_encoder: str | os.PathLike | None = None,
 ):
     """Train an encoder on pairs until its validation loss plateaus; returns (encoder, history rows).
 
@@ -230,6 +237,8 @@ def train(
     written with the same ``fingerprint`` (of settings and data). ``device`` is what
     ``configure_tensorflow`` returned (it decides ``jit_compile: auto``).
     ``tensorboard_dir``: where TensorBoard logs go (None: none).
+    ``init_encoder``: an ``encoder.keras`` of the same architecture to start from
+    (one start, in its length unit) instead of random initialisations.
     """
     import keras
     import tensorflow as tf
@@ -288,7 +297,9 @@ def train(
         done, history, elapsed = saved["epoch"], saved["history"], saved["elapsed_s"]
         rule = plateau.PlateauState(**saved["plateau"])
     else:
-        unit = length_unit(arrays["distance"][train_idx], config)
+        initial = keras.models.load_model(init_encoder) if init_encoder is not None else None
+        # A warm start keeps its encoder's length unit, so that it starts from the same map.
+        unit = length_unit(arrays["distance"][train_idx], config) if initial is None else encoder_unit(initial)
         log.info("length unit: %.4g in units of d (median training distance %.4g)", unit, np.median(arrays["distance"]))
 
         def new_model():
@@ -302,13 +313,18 @@ def train(
                 model.compile(
                     optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=use_jit(config, device)
                 )
+            if initial is not None:
+                model.encoder.set_weights(initial.get_weights())
             return model
 
         # Several short starts from different initialisations; the one with the lowest
         # monitored loss goes on. A start that falls into a fold or a plateau at once
         # rarely leaves it (docs/results.md, convergence).
         elapsed, starts = 0.0, []
-        for start in range(config.starts):
+        n_starts = config.starts if initial is None else 1
+        if initial is not None:
+            log.info("warm start from %s (one start)", init_encoder)
+        for start in range(n_starts):
             model = new_model()
             epochs = {
                 epoch: fit_epoch(model, epoch, config.learning_rate) for epoch in range(1, config.start_epochs + 1)
@@ -316,16 +332,16 @@ def train(
             elapsed += sum(seconds for _, seconds in epochs.values())
             loss = _monitored(epochs[config.start_epochs][0])
             starts.append((loss, start, model, epochs))
-            if config.starts > 1:
+            if n_starts > 1:
                 log.info(
                     "start %d/%d: monitored loss %.4g after %d epochs",
                     start + 1,
-                    config.starts,
+                    n_starts,
                     loss,
                     config.start_epochs,
                 )
         loss, chosen, model, recorded = min(starts, key=lambda entry: entry[:2])
-        if config.starts > 1:
+        if n_starts > 1:
             log.info("continuing start %d (monitored loss %.4g)", chosen + 1, loss)
             elapsed -= sum(seconds for _, seconds in recorded.values())  # counted again below
         del starts

@@ -5,10 +5,13 @@ import re
 
 import numpy as np
 import pytest
+import yaml
 
 from isoflat_tf import losses, monitor, plateau, training
 from isoflat_tf.config import TrainingConfig
+from isoflat_tf.config_loader import ConfigError, load_config
 
+from .conftest import TINY_CONFIG, planned_jobs, run_snakemake
 from .test_training import TINY_ENCODER, tiny_pairs
 
 RULE = TrainingConfig(epochs=20, patience=3, tolerance=0.01, lr_patience=2, lr_factor=0.5, learning_rate=1e-3)
@@ -126,3 +129,47 @@ def test_the_best_of_several_starts_goes_on(tmp_path, caplog):
     assert len(starts) == 3 and len(set(starts)) == 3  # different initialisations
     assert rows[0]["val_loss"] == pytest.approx(min(starts), rel=1e-3)
     assert len(rows) == 2  # the chosen start's epoch is the run's first
+
+
+def test_a_warm_start_continues_the_encoder_it_names(tmp_path):
+    pairs = tiny_pairs(n=200)
+    cfg = TrainingConfig(epochs=3, batch_size=64, learning_rate=3e-3, tensorboard=False)
+    training.configure_tensorflow(0, threads=1)
+    first, rows = training.train(pairs, TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "a")
+    path = tmp_path / "first.keras"
+    training.save_model(first, path)
+    # A learning rate too small to move the weights: the warm start's first epoch scores the first run's encoder.
+    frozen = dataclasses.replace(cfg, epochs=1, learning_rate=1e-12, final_learning_rate=1e-12)
+    second, again = training.train(pairs, TINY_ENCODER, "quadratic", 1.0, frozen, 0, tmp_path / "b", init_encoder=path)
+    best = rows[-1]["best_epoch"]
+    assert again[0]["val_loss"] == pytest.approx(rows[best - 1]["val_loss"], rel=1e-4)
+    assert training.encoder_unit(second) == training.encoder_unit(first) != 1.0
+
+
+@pytest.mark.parametrize(
+    ("runs", "message"),
+    [
+        ({"b": {"training": {"init_from": "nope"}}}, r"runs\.b\.training\.init_from is 'nope'; allowed values: a"),
+        ({"b": {"training": {"init_from": "b"}}}, r"runs\.b\.training\.init_from names the run itself"),
+        (
+            {"a": {"training": {"init_from": "b"}}, "b": {"training": {"init_from": "a"}}},
+            r"warm starts form a cycle: a → b → a",
+        ),
+        ({"b": {"training": {"init_from": "a"}, "encoder": {"dense_units": [32]}}}, r"other encoder settings"),
+    ],
+)
+def test_invalid_warm_starts_name_the_key(runs, message):
+    raw = {"datasets": {"s": {"manifold": "square"}}, "runs": {"a": {"dataset": "s"}, "b": {"dataset": "s"}}}
+    for name, settings in runs.items():
+        raw["runs"][name].update(settings)
+    with pytest.raises(ConfigError, match=message):
+        load_config(raw)
+
+
+def test_snakemake_trains_the_warm_start_first(tmp_path):
+    raw = yaml.safe_load(TINY_CONFIG.read_text())
+    raw["runs"]["square_fine"] = {"dataset": "square", "pairs": {"delta": 0.03}, "training": {"init_from": "square"}}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    proc = run_snakemake(tmp_path, "-n", "results/runs/square_fine/encoder.keras", "--configfile", str(config))
+    assert planned_jobs(proc.stdout).get("train") == 2  # the warm start's own training comes first

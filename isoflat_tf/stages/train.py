@@ -23,9 +23,13 @@ def train(
     pairs: str | os.PathLike,
     encoder: str | os.PathLike,
     history: str | os.PathLike,
+    init: list[str] = (),
     threads: int | None = None,
 ) -> None:
-    """Train the encoder of ``run``; write ``encoder`` and ``history`` (its checkpoints go beside them)."""
+    """Train the encoder of ``run``; write ``encoder`` and ``history`` (its checkpoints go beside them).
+
+    ``init``: the encoder of ``run.training.init_from``, when it has one (a warm start).
+    """
     device = runtime.configure_tensorflow(derive_seed(run.seed, run.name, "train"), threads, run.training.device)
     # Structure, contract and values: a user's own store is checked as thoroughly as ours.
     try:
@@ -34,7 +38,10 @@ def train(
         log.error("%s", err)  # into the job's log file too, not only the traceback on stderr
         raise
     arrays = {k: ds[k].values for k in ("x", "y", "z", "distance")}
-    fingerprint = training_fingerprint(to_params(run), arrays)  # a checkpoint resumes only this run
+    warm_start = init[0] if init else None
+    # A checkpoint resumes only this run: these settings, this data and this warm start.
+    starts = {"init": np.frombuffer(Path(warm_start).read_bytes(), np.uint8)} if warm_start else {}
+    fingerprint = training_fingerprint(to_params(run), {**arrays, **starts})
     log.info("run %s: %s", run.name, run)
     out_dir = Path(encoder).parent
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -49,6 +56,7 @@ def train(
         device=device,
         tensorboard_dir=out_dir / "tensorboard" if run.training.tensorboard else None,
         fingerprint=fingerprint,
+        init_encoder=warm_start,
     )
     warn_if_collapsed(runtime.predictor(model), arrays, run.name)
     training.write_history(rows, history)

@@ -74,6 +74,12 @@ def store_params(store):
     return STORE_FINGERPRINTS.get(store)
 
 
+def warm_start(run):
+    """The encoder a run starts from (``training.init_from``), as a list of inputs."""
+    source = run.training.init_from
+    return [] if source is None else [f"{RESULTS}/runs/{source}/encoder.keras"]
+
+
 def run_dataset(wildcards):
     return EXPERIMENT.datasets[run_config(wildcards).dataset]
 

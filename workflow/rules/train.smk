@@ -5,6 +5,8 @@ rule train:
     """Keras encoder trained on pairs with loss mean(W(s) + λ b)."""
     input:
         pairs=lambda w: pairs_path(run_config(w)),
+        # A warm start's encoder: Snakemake trains that run first, and again when it changes.
+        init=lambda w: warm_start(run_config(w)),
         code=code("train"),
     output:
         encoder=f"{RESULTS}/runs/{{run}}/encoder.keras",
