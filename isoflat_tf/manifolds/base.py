@@ -224,6 +224,29 @@ class EuclideanRegion(Manifold):
         return np.asarray(p, dtype=np.float64), None
 
 
+class UnitSquare(EuclideanRegion):
+    """The unit square [0, 1]² in its own coordinates, which are an isometric chart."""
+
+    dim = 2
+    point_dim = 2
+    chart_dim = 2
+    diameter = float(np.sqrt(2.0))
+    volume = 1.0
+
+    def random_unit_tangent(self, rng, p):
+        angle = rng.uniform(0.0, 2.0 * np.pi, size=np.shape(p)[0])
+        return np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+
+    def sample_uniform(self, rng, n):
+        return rng.uniform(size=(n, 2))
+
+    def contains(self, p):
+        return np.all((p >= 0.0) & (p <= 1.0), axis=-1)
+
+    def chart(self, p):
+        return np.asarray(p, dtype=np.float64)
+
+
 class FlatAngles(Manifold):
     """Angles with the flat metric (circle, flat torus): geodesics are wrapped straight lines."""
 

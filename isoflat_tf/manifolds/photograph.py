@@ -9,7 +9,7 @@ from types import ModuleType
 import numpy as np
 
 from isoflat_tf.manifolds import register
-from isoflat_tf.manifolds.base import EuclideanRegion
+from isoflat_tf.manifolds.base import UnitSquare
 
 # Photographs whose files ship inside the scikit-image wheel (no download at run time).
 BUNDLED_PHOTOS = ("gravel", "grass", "camera", "brick", "moon", "coins", "text", "page", "clock", "cell")
@@ -61,7 +61,7 @@ def cubic_bspline_weights(f, xp: ModuleType = np):
 
 @register
 @dataclasses.dataclass(frozen=True)
-class Photograph(EuclideanRegion):
+class Photograph(UnitSquare):
     """[0, 1]² encoded as a window translated over a photograph; points (x, y).
 
     The window is ``window`` photo pixels wide and sampled at ``image_size``
@@ -89,30 +89,12 @@ class Photograph(EuclideanRegion):
     window: float = 32.0  # photo pixels the window covers
 
     name = "photograph"
-    dim = 2
-    point_dim = 2
-    chart_dim = 2
-    diameter = float(np.sqrt(2.0))
-    volume = 1.0
     colour_labels = ("x (along the photo's columns)", "y (along its rows)")
 
     def __post_init__(self):
         if not (self.span > 0 and self.window > 0):
             raise ValueError(f"the photograph's span and window must be positive, not {self.span} and {self.window}")
         self._block()  # loads the photo: an unknown photo or a region outside it fails here
-
-    def random_unit_tangent(self, rng, p):
-        angle = rng.uniform(0.0, 2.0 * np.pi, size=np.shape(p)[0])
-        return np.stack([np.cos(angle), np.sin(angle)], axis=-1)
-
-    def sample_uniform(self, rng, n):
-        return rng.uniform(size=(n, 2))
-
-    def contains(self, p):
-        return np.all((p >= 0.0) & (p <= 1.0), axis=-1)
-
-    def chart(self, p):
-        return np.asarray(p, dtype=np.float64)
 
     def _block(self) -> tuple[np.ndarray, int, int]:
         """The spline coefficients the window can reach, and the photo row and column of their corner.

@@ -7,12 +7,12 @@ import dataclasses
 import numpy as np
 
 from isoflat_tf.manifolds import register
-from isoflat_tf.manifolds.base import EuclideanRegion, smooth_norm, smooth_step
+from isoflat_tf.manifolds.base import UnitSquare, smooth_norm, smooth_step
 
 
 @register
 @dataclasses.dataclass(frozen=True)
-class Square(EuclideanRegion):
+class Square(UnitSquare):
     """[0,1]² encoded as images of a smooth-edged disk centred at the point.
 
     The disk centre moves over [margin, 1 - margin]² of the image so the disk
@@ -26,24 +26,6 @@ class Square(EuclideanRegion):
     edge_width: float = 1.0  # edge softness, in pixels
 
     name = "square"
-    dim = 2
-    point_dim = 2
-    chart_dim = 2
-    diameter = float(np.sqrt(2.0))
-    volume = 1.0
-
-    def random_unit_tangent(self, rng, p):
-        angle = rng.uniform(0.0, 2.0 * np.pi, size=np.shape(p)[0])
-        return np.stack([np.cos(angle), np.sin(angle)], axis=-1)
-
-    def sample_uniform(self, rng, n):
-        return rng.uniform(size=(n, 2))
-
-    def contains(self, p):
-        return np.all((p >= 0.0) & (p <= 1.0), axis=-1)
-
-    def chart(self, p):
-        return np.asarray(p, dtype=np.float64)
 
     def _render_batch(self, p, xp=np):
         u, v = self.pixel_grid()
