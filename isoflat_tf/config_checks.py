@@ -1,7 +1,7 @@
 """Config checks beyond the JSON schema: finite numbers, and sizes the evaluation needs.
 
 Each check returns a list of problems (one line each, naming the key); the
-caller (``isoflat_tf.config.load_config``) raises them together.
+caller (``isoflat_tf.config_loader.load_config``) raises them together.
 
 The schema's bounds do not catch NaN (every comparison with NaN is false) or
 infinity where only a lower bound is given, and YAML reads ``.nan`` and
