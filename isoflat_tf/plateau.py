@@ -1,12 +1,15 @@
 """Stop on convergence: the plateau rule for the learning rate and for stopping.
 
-After each epoch the validation loss (at the full bending weight) is compared
-with the best so far. An epoch improves when it lowers the best loss by more
-than the relative ``tolerance``. The learning rate is cut by ``lr_factor``
-after ``lr_patience`` epochs without improvement (never below
+After each epoch the validation loss (at the full bending weight) and its
+terms (distortion, bending) are compared with their best so far. An epoch
+makes progress when it lowers the loss or one of its terms by more than the
+relative ``tolerance``: a term is watched on its own because where one term
+has a floor (the bending of a curved manifold) the other's progress is too
+small a share of the loss to show in it. The learning rate is cut by
+``lr_factor`` after ``lr_patience`` epochs without progress (never below
 ``final_learning_rate``); training stops after ``patience`` epochs without
-improvement, at ``epochs`` at the latest, or when the wall-time budget is
-spent. The caller then restores the weights of the best epoch.
+progress, at ``epochs`` at the latest, or when the wall-time budget is spent.
+The caller then restores the weights of the epoch with the lowest loss.
 
 The rule is a pure function of a small state, so a resumed run continues it
 exactly (the state is saved with the checkpoint).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 
 from isoflat_tf.config import TrainingConfig
 
@@ -32,14 +36,16 @@ class PlateauState:
     Attributes:
       learning_rate: the learning rate of the next epoch.
       best_loss: the lowest monitored loss so far (inf before the first epoch counted).
-      best_epoch: the epoch (1-based) that reached it; 0 before.
-      epochs_without_improvement: epochs since the best one.
-      epochs_since_cut: epochs without improvement since the last cut of the learning rate.
+      best_epoch: the epoch (1-based) that reached it, the one whose weights are kept; 0 before.
+      best_terms: the lowest value so far of each monitored term.
+      epochs_without_improvement: epochs since the last one that made progress.
+      epochs_since_cut: epochs without progress since the last cut of the learning rate.
     """
 
     learning_rate: float
     best_loss: float = math.inf
     best_epoch: int = 0
+    best_terms: dict[str, float] = dataclasses.field(default_factory=dict)
     epochs_without_improvement: int = 0
     epochs_since_cut: int = 0
 
@@ -53,8 +59,15 @@ def improves(loss: float, best: float, tolerance: float) -> bool:
     return loss < best - tolerance * abs(best) if math.isfinite(best) else math.isfinite(loss)
 
 
-def update(state: PlateauState, loss: float, epoch: int, config: TrainingConfig, counted: bool = True) -> PlateauState:
-    """The state after ``epoch`` (1-based) ended with monitored ``loss``.
+def update(
+    state: PlateauState,
+    loss: float,
+    epoch: int,
+    config: TrainingConfig,
+    terms: Mapping[str, float] | None = None,
+    counted: bool = True,
+) -> PlateauState:
+    """The state after ``epoch`` (1-based) ended with monitored ``loss`` and loss ``terms``.
 
     ``counted``: False while the bending weight still warms up; such epochs
     neither set the best loss nor count towards a plateau, since their loss is
@@ -62,10 +75,15 @@ def update(state: PlateauState, loss: float, epoch: int, config: TrainingConfig,
     """
     if not counted:
         return state
-    if improves(loss, state.best_loss, config.tolerance):
-        return dataclasses.replace(
-            state, best_loss=loss, best_epoch=epoch, epochs_without_improvement=0, epochs_since_cut=0
-        )
+    terms = dict(terms or {})
+    progress = improves(loss, state.best_loss, config.tolerance) or any(
+        improves(value, state.best_terms.get(name, math.inf), config.tolerance) for name, value in terms.items()
+    )
+    best_terms = {name: min(value, state.best_terms.get(name, math.inf)) for name, value in terms.items()}
+    if loss < state.best_loss:  # the weights to keep: the lowest loss, however small the gain
+        state = dataclasses.replace(state, best_loss=loss, best_epoch=epoch)
+    if progress:
+        return dataclasses.replace(state, best_terms=best_terms, epochs_without_improvement=0, epochs_since_cut=0)
     waited = state.epochs_since_cut + 1
     learning_rate = state.learning_rate
     if waited >= config.lr_patience and learning_rate > config.final_learning_rate:
@@ -74,6 +92,7 @@ def update(state: PlateauState, loss: float, epoch: int, config: TrainingConfig,
     return dataclasses.replace(
         state,
         learning_rate=learning_rate,
+        best_terms=best_terms,
         epochs_without_improvement=state.epochs_without_improvement + 1,
         epochs_since_cut=waited,
     )

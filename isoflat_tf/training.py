@@ -215,6 +215,12 @@ def _monitored(logs: dict[str, float]) -> float:
     return float(logs.get("val_loss", logs["loss"]))
 
 
+def _monitored_terms(logs: dict[str, float]) -> dict[str, float]:
+    """The loss terms the plateau rule watches besides the loss (validation ones when there are)."""
+    prefix = "val_" if "val_loss" in logs else ""
+    return {term: float(logs[prefix + term]) for term in ("distortion", "bending") if prefix + term in logs}
+
+
 def train(
     pairs: dict[str, np.ndarray],
     encoder_config: EncoderConfig,
@@ -359,7 +365,7 @@ def train(
         # Warm-up epochs and all but the last epoch of the starts do not count: their
         # losses are not comparable with later ones (λ still grows; the start was chosen on it).
         counted = epoch >= config.bending_warmup_epochs and epoch >= config.start_epochs
-        rule = plateau.update(rule, _monitored(logs), epoch, config, counted=counted)
+        rule = plateau.update(rule, _monitored(logs), epoch, config, _monitored_terms(logs), counted=counted)
         if rule.best_epoch == epoch:
             best_weights = model.encoder.get_weights()
         elapsed += seconds
