@@ -97,7 +97,8 @@ def table(workdir: Path, config: dict) -> pd.DataFrame:
     for run, settings in config["runs"].items():
         history = pd.read_csv(results / "runs" / run / "history.csv")
         seconds = pd.read_csv(results / "benchmarks" / "train" / f"{run}.tsv", sep="\t")["s"].iloc[0]
-        metrics = flatten_metrics(yaml.safe_load((results / "runs" / run / "metrics.json").read_text()))
+        raw = yaml.safe_load((results / "runs" / run / "metrics.json").read_text())
+        metrics = flatten_metrics(raw)
         last = history.iloc[-1]
         rows.append(
             {
@@ -108,6 +109,7 @@ def table(workdir: Path, config: dict) -> pd.DataFrame:
                 "epochs": int(last["epoch"]),
                 "best_epoch": int(last["best_epoch"]),
                 "stop": last["stop_reason"],
+                "collapsed": bool(raw.get("collapsed", False)),
                 **{c: metrics.get(c, math.nan) for c in COLUMNS},
                 "sqrt_bending_floor": SQRT_BENDING_FLOOR.get(settings["dataset"], math.nan),
             }
