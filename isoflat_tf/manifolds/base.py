@@ -246,6 +246,14 @@ class UnitSquare(EuclideanRegion):
     def chart(self, p):
         return np.asarray(p, dtype=np.float64)
 
+    def grid_lines(self, n_lines=5, n_points=60):
+        s = np.linspace(0.0, 1.0, n_points)
+        lines = []
+        for c in np.linspace(0.0, 1.0, n_lines):
+            lines.append(np.stack([s, np.full_like(s, c)], axis=-1))
+            lines.append(np.stack([np.full_like(s, c), s], axis=-1))
+        return lines
+
 
 class FlatAngles(Manifold):
     """Angles with the flat metric (circle, flat torus): geodesics are wrapped straight lines."""

@@ -129,11 +129,3 @@ class Photograph(UnitSquare):
                 line = line + col_w[j][:, None, :] * xp.take(flat, start + j)
             image = image + row_w[i][:, :, None] * line
         return image[..., None]
-
-    def grid_lines(self, n_lines=5, n_points=60):
-        s = np.linspace(0.0, 1.0, n_points)
-        lines = []
-        for c in np.linspace(0.0, 1.0, n_lines):
-            lines.append(np.stack([s, np.full_like(s, c)], axis=-1))
-            lines.append(np.stack([np.full_like(s, c), s], axis=-1))
-        return lines

@@ -33,11 +33,3 @@ class Square(UnitSquare):
         dist = smooth_norm(u[None] - centre[:, 0, None, None], v[None] - centre[:, 1, None, None], xp)
         edge = self.edge_width / self.image_size
         return smooth_step((self.radius - dist) / edge, xp)[..., None]
-
-    def grid_lines(self, n_lines=5, n_points=60):
-        s = np.linspace(0.0, 1.0, n_points)
-        lines = []
-        for c in np.linspace(0.0, 1.0, n_lines):
-            lines.append(np.stack([s, np.full_like(s, c)], axis=-1))
-            lines.append(np.stack([np.full_like(s, c), s], axis=-1))
-        return lines
