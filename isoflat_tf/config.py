@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-Geometry = Literal["intrinsic", "image"]
+Geometry = Literal["intrinsic", "image", "data"]
 Activation = Literal["elu", "softplus", "gelu", "tanh", "swish", "silu", "selu"]
 DecoderActivation = Literal["elu", "softplus", "gelu", "tanh", "swish", "silu", "selu", "relu"]
 Device = Literal["auto", "cpu", "gpu"]
@@ -53,9 +53,14 @@ class PairsConfig:
 
     Attributes:
       strategy: a registered strategy (``isoflat_tf.sampling.STRATEGIES``): ``ball``, ``sphere``, ``knn``.
-      geometry: where d and z come from: ``intrinsic`` (closed form) or
-        ``image`` (discrete geodesics of the image metric).
-      neighbours: k of the ``knn`` strategy.
+      geometry: where d and z come from: ``intrinsic`` (closed form),
+        ``image`` (discrete geodesics of the image metric) or ``data``
+        (estimated from the dataset's training samples alone, ``isoflat_tf.neighbour_graph``).
+      neighbours: k of the ``knn`` strategy, and of the ``data`` geometry's neighbour graph.
+      candidates: ``data``: the nearest neighbours of each sample searched for pairs it is the midpoint of.
+      midpoint_tolerance: ``data``: c of the midpoint residual bound ρ ≤ c d² / ℓ.
+      radius: ``data``: the largest pair distance, in the samples' units, or
+        ``auto``: the smallest radius that yields ``n_pairs`` pairs.
     """
 
     strategy: str = "ball"
@@ -64,6 +69,9 @@ class PairsConfig:
     min_distance_fraction: float = 0.25
     geometry: Geometry = "intrinsic"
     neighbours: int = 8
+    candidates: int = 256
+    midpoint_tolerance: float = 0.05
+    radius: float | str = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,6 +287,12 @@ class RunConfig:
     def sampling(self) -> str:
         """A readable name of the pair set: runs sharing it share the pairs store."""
         p = self.pairs
+        if p.geometry == "data":
+            radius = p.radius if p.radius == "auto" else f"{p.radius:g}"
+            return (
+                f"data-n{p.n_pairs}-r{p.min_distance_fraction:g}-k{p.neighbours}-c{p.candidates}"
+                f"-t{p.midpoint_tolerance:g}-R{radius}-s{self.seed}"
+            )
         name = f"{p.strategy}-d{p.delta:g}-n{p.n_pairs}-r{p.min_distance_fraction:g}-s{self.seed}"
         if p.strategy == "knn":
             name += f"-k{p.neighbours}"

@@ -84,6 +84,10 @@ LATENT = Contract(
     attrs=("manifold", "dimension", "isoflat_version"),
 )
 
+# Samples for the data geometry: images alone; a dataset store qualifies, and
+# so does the split of a user's samples store.
+SAMPLES = Contract(kind="samples", variables={"image": DATASET.variables["image"]}, attrs=())
+
 # A user's own pairs (or test pairs) store: the pairs variables, no attributes required.
 USER_PAIRS = Contract(kind="pairs", variables=PAIRS.variables, attrs=())
 

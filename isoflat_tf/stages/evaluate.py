@@ -84,7 +84,8 @@ def evaluate_on_manifold(job: EvaluationJob) -> dict:
         job.evaluation,
         seed=derive_seed(job.labels["seed"], dataset.name, "evaluation"),
         decode=job.decode,
-        geometry=pairs.geometry,
+        # Pairs estimated from the samples are judged against the manifold's own geometry.
+        geometry="intrinsic" if pairs.geometry == "data" else pairs.geometry,
     )
     return _record(job, {**job.labels, "dataset": dataset.name, **result}, latent_ds, start)
 

@@ -1,4 +1,5 @@
-"""Stage of rule ``sample_pairs``: training pairs of a manifold, placed by a registered strategy."""
+"""Stage of rule ``sample_pairs``: training pairs, placed by a registered strategy with an oracle's
+distances and midpoints, or estimated from the dataset's training samples alone (``data`` geometry)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isoflat_tf import geometry, manifolds, runtime, sampling, stores
+from isoflat_tf import geometry, manifolds, neighbour_graph, pair_sources, runtime, sampling, stores
 from isoflat_tf.config import DatasetConfig, PairsConfig
 from isoflat_tf.seeds import derive_seed
 
@@ -18,9 +19,21 @@ log = logging.getLogger("isoflat")
 
 
 def sample_pairs(
-    *, dataset: DatasetConfig, pairs: PairsConfig, seed: int, store: str | os.PathLike, threads: int | None = None
+    *,
+    dataset: DatasetConfig,
+    pairs: PairsConfig,
+    seed: int,
+    store: str | os.PathLike,
+    samples: list[str] = (),
+    threads: int | None = None,
 ) -> None:
-    """Write training pairs of ``dataset``: images of x, y, z, the distance and the points."""
+    """Write training pairs of ``dataset``: images of x, y, z, the distance and the points.
+
+    ``samples``: the dataset's training samples store, which the ``data``
+    geometry estimates pairs from (and only it takes).
+    """
+    if pairs.geometry == "data":
+        return estimate_pairs(dataset=dataset, pairs=pairs, seed=seed, store=store, samples=samples[0])
     m = manifolds.get(dataset.manifold, image_size=dataset.image_size)
     seed = derive_seed(seed, dataset.name, Path(store).name, "pairs")
     if pairs.geometry == "image":
@@ -60,4 +73,47 @@ def sample_pairs(
     points = {"x": sampled.x, "y": sampled.y, "z": sampled.z}
     ds = stores.pairs_from_arrays(images["x"], images["y"], images["z"], sampled.distance, points, attrs)
     stores.write_store(ds, store, stores.PAIRS)
+    log.info("wrote %s", store)
+
+
+def estimate_pairs(
+    *, dataset: DatasetConfig, pairs: PairsConfig, seed: int, store: str | os.PathLike, samples: str | os.PathLike
+) -> None:
+    """Write pairs estimated from the training ``samples`` alone (``isoflat_tf.neighbour_graph``)."""
+    seed = derive_seed(seed, dataset.name, Path(store).name, "pairs")
+    ds = stores.open_store(samples, stores.SAMPLES)
+    images = ds["image"].values
+    known = pair_sources.of_dataset(dataset).dimension(dataset)
+    try:
+        estimated = neighbour_graph.estimate_pairs(
+            images,
+            pairs.n_pairs,
+            np.random.default_rng(seed),
+            neighbours=pairs.neighbours,
+            candidates=pairs.candidates,
+            midpoint_tolerance=pairs.midpoint_tolerance,
+            min_distance_fraction=pairs.min_distance_fraction,
+            radius=None if pairs.radius == "auto" else pairs.radius,
+            dimension=known[0] if known else None,
+            name=f"samples store {samples}",
+        )
+    except neighbour_graph.SamplesError as err:
+        log.error("%s", err)
+        raise
+    t = estimated.triples
+    points = {k: ds["point"].values[getattr(t, k)] for k in ("x", "y", "z")} if "point" in ds else {}
+    attrs = {
+        "manifold": ds.attrs.get("manifold", ""),
+        "dimension": estimated.dimension,
+        "geometry": "data",
+        "strategy": "mirror",
+        "delta": estimated.radius,
+        "radius": estimated.radius,
+        "diameter": estimated.diameter,
+        "residual_bias": estimated.residual_bias,
+        "candidates_found": estimated.candidates,
+        "seed": seed,
+    }
+    ds_out = stores.pairs_from_arrays(images[t.x], images[t.y], images[t.z], t.distance, points, attrs)
+    stores.write_store(ds_out, store, stores.PAIRS)
     log.info("wrote %s", store)

@@ -166,6 +166,11 @@ def all_outputs():
 COMPARISON_FIGURES = ("embeddings", "strips", "interpolation", "bars")
 
 
+def data_samples(dataset):
+    """The training samples store of a dataset, which the data geometry estimates pairs from."""
+    return [f"{RESULTS}/data/{dataset}/train.zarr"]
+
+
 def sampling_run(wildcards):
     """A run that uses this dataset and pair set: it carries the pair settings."""
     for run in EXPERIMENT.runs.values():

@@ -28,6 +28,8 @@ rule sample_pairs:
     """Training pairs (x, y, midpoint z, distance d) at scale δ, with their images."""
     input:
         code=lambda w: code("sample_pairs", [w.dataset]),
+        # The data geometry estimates the pairs from the dataset's training samples.
+        samples=lambda w: data_samples(w.dataset) if sampling_run(w).pairs.geometry == "data" else [],
     output:
         store=directory(f"{RESULTS}/pairs/{{dataset}}/{{sampling}}.zarr"),
     params:
