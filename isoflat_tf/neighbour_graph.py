@@ -302,6 +302,7 @@ def estimate_pairs(
     min_distance_fraction: float,
     radius: float | None = None,
     dimension: int | None = None,
+    largest_component: bool = False,
     name: str = "samples",
 ) -> DataPairs:
     """Pairs, distances and midpoints of ``samples`` from the samples alone (see the module docstring).
@@ -315,6 +316,9 @@ def estimate_pairs(
       min_distance_fraction: pairs shorter than this fraction of the radius are left out.
       radius: the pair radius in the samples' units; None chooses it from the data.
       dimension: the intrinsic dimension; None estimates it.
+      largest_component: where the graph falls apart, pair the samples of its
+        largest component only (the indices returned still index ``samples``);
+        otherwise that is an error.
 
     Raises:
       SamplesError: too few samples, duplicates, a disconnected graph, or no pairs.
@@ -324,11 +328,30 @@ def estimate_pairs(
     graph = nearest_neighbours(x, max(neighbours, candidates), name)
     labels, sizes = components(graph, neighbours)
     if sizes.size > 1:
-        raise SamplesError(
-            f"{name}: the {neighbours}-neighbour graph has {sizes.size} components of "
-            f"{', '.join(str(s) for s in sizes[:5])}{', …' if sizes.size > 5 else ''} samples: pairs cannot "
-            "connect them. Use more samples or neighbours, or embed only the largest component"
+        described = (
+            f"{sizes.size} components of {', '.join(str(s) for s in sizes[:5])}{', …' if sizes.size > 5 else ''}"
         )
+        if not largest_component:
+            raise SamplesError(
+                f"{name}: the {neighbours}-neighbour graph has {described} samples: pairs cannot connect them. "
+                "Use more samples or neighbours, or embed only the largest component (largest_component: true)"
+            )
+        log.warning("%s: the neighbour graph has %s samples; pairing the largest only", name, described)
+        kept = np.nonzero(labels == 0)[0]
+        pairs = estimate_pairs(
+            samples[kept],
+            n_pairs,
+            rng,
+            neighbours=neighbours,
+            candidates=candidates,
+            midpoint_tolerance=midpoint_tolerance,
+            min_distance_fraction=min_distance_fraction,
+            radius=radius,
+            dimension=dimension,
+            name=name,
+        )
+        t = pairs.triples
+        return dataclasses.replace(pairs, triples=Triples(kept[t.x], kept[t.y], kept[t.z], t.distance, t.residual))
     estimated = intrinsic_dimension(graph)
     dimension = dimension or max(1, round(estimated))
     diameter = geodesic_diameter(graph, neighbours)

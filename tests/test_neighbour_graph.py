@@ -12,9 +12,7 @@ SETTINGS = dict(neighbours=8, candidates=48, midpoint_tolerance=0.05, min_distan
 
 
 def estimate(samples, n_pairs=300, seed=0, **overrides):
-    return neighbour_graph.estimate_pairs(
-        samples, n_pairs, np.random.default_rng(seed), **{**SETTINGS, **overrides}
-    )
+    return neighbour_graph.estimate_pairs(samples, n_pairs, np.random.default_rng(seed), **{**SETTINGS, **overrides})
 
 
 def test_nearest_neighbours_are_exact_and_ordered():
