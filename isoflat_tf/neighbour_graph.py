@@ -325,6 +325,13 @@ def estimate_pairs(
     """
     start = time.perf_counter()
     x = flatten(samples)
+    if x.shape[0] <= neighbours:
+        raise SamplesError(
+            f"{name}: {x.shape[0]} samples are too few for a graph of {neighbours} neighbours (pairs.neighbours); "
+            f"need more than {neighbours}"
+        )
+    # Fewer samples than candidates: every other sample is a candidate.
+    candidates = min(candidates, x.shape[0] - 1)
     graph = nearest_neighbours(x, max(neighbours, candidates), name)
     labels, sizes = components(graph, neighbours)
     if sizes.size > 1:
