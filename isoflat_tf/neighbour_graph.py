@@ -1,4 +1,4 @@
-"""Distances and midpoints estimated from samples alone: the ``data`` geometry (docs/design.md §3.3).
+"""Distances and midpoints estimated from samples alone: the ``data`` geometry (docs/design.md §3, the data geometry).
 
 Given samples x_1, …, x_N of a manifold (flattened images or feature
 vectors) and nothing else, this module builds training pairs (x, y), their
