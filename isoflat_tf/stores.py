@@ -88,6 +88,9 @@ LATENT = Contract(
 # so does the split of a user's samples store.
 SAMPLES = Contract(kind="samples", variables={"image": DATASET.variables["image"]}, attrs=())
 
+# A user's samples store holds one of these (``check_samples_structure``).
+SAMPLE_VARIABLES = {"image": ("sample", *IMAGE_DIMS), "features": ("sample", "feature")}
+
 # A user's own pairs (or test pairs) store: the pairs variables, no attributes required.
 USER_PAIRS = Contract(kind="pairs", variables=PAIRS.variables, attrs=())
 
@@ -292,41 +295,54 @@ def _zarr_arrays(path: Path, kind: str) -> dict:
 
 
 def check_samples_structure(path: str | os.PathLike, min_samples: int = MIN_PAIRS) -> tuple[int, ...]:
-    """Check a user's samples store from its metadata alone; returns the image shape.
+    """Check a user's samples store from its metadata alone; returns the shape of one sample.
 
-    It needs ``image`` (sample, height, width, channel) of a float dtype and
-    at least ``min_samples`` samples; ``point`` (sample, coord), if present,
-    must be numeric with one row per sample.
+    It needs either ``image`` (sample, height, width, channel) or ``features``
+    (sample, feature), of a float dtype, and at least ``min_samples`` samples;
+    ``point`` (sample, coord), if present, must be numeric with one row per sample.
     """
     path = Path(path)
     arrays = _zarr_arrays(path, "samples")
     problems = []
-    image = arrays.get("image")
-    if image is None:
-        problems.append("missing variable 'image' (expected dims ('sample', 'height', 'width', 'channel'), float32)")
-    elif image.dtype.kind != "f" or len(image.shape) != 4:
+    present = [name for name in SAMPLE_VARIABLES if name in arrays]
+    if len(present) != 1:
+        problems.append(
+            "it must hold exactly one of 'image' (dims ('sample', 'height', 'width', 'channel')) and 'features' "
+            f"(dims ('sample', 'feature')); it has {', '.join(repr(p) for p in present) or 'neither'}"
+        )
+        raise StoreError(f"samples store {path}: " + "; ".join(problems))
+    name = present[0]
+    data, dims = arrays[name], SAMPLE_VARIABLES[name]
+    if data.dtype.kind != "f" or len(data.shape) != len(dims):
         hint = (
-            "; scale integer images to [0, 1] first, e.g. divide 8-bit images by 255"
-            if image.dtype.kind in "iu"
+            "; scale integer values to order one first, e.g. divide 8-bit images by 255"
+            if data.dtype.kind in "iu"
             else ""
         )
         problems.append(
-            f"variable 'image' has dtype {image.dtype} and shape {image.shape}; expected floats with dims "
-            f"('sample', 'height', 'width', 'channel'){hint}"
+            f"variable {name!r} has dtype {data.dtype} and shape {data.shape}; expected floats with dims {dims}{hint}"
         )
-    elif image.shape[0] < min_samples:
-        problems.append(f"it has {image.shape[0]} samples; at least {min_samples} are needed")
+    elif data.shape[0] < min_samples:
+        problems.append(f"it has {data.shape[0]} samples; at least {min_samples} are needed")
     point = arrays.get("point")
     if point is not None and (point.dtype.kind not in "fiu" or len(point.shape) != 2):
         problems.append(
             f"variable 'point' has dtype {point.dtype} and shape {point.shape}; "
             "expected numbers with dims ('sample', 'coord')"
         )
-    elif point is not None and image is not None and point.shape[0] != image.shape[0]:
-        problems.append(f"variable 'point' has {point.shape[0]} rows, but 'image' has {image.shape[0]} samples")
+    elif point is not None and point.shape[0] != data.shape[0]:
+        problems.append(f"variable 'point' has {point.shape[0]} rows, but {name!r} has {data.shape[0]} samples")
     if problems:
         raise StoreError(f"samples store {path}: " + "; ".join(problems))
-    return tuple(image.shape[1:])
+    return tuple(data.shape[1:])
+
+
+def samples_as_images(ds: xr.Dataset) -> np.ndarray:
+    """The samples of a user's samples store as float32 images: feature vectors become 1 × 1 images
+    with one channel per feature (the encoder then has no convolutions, ``isoflat_tf.encoder``)."""
+    if "features" in ds:
+        return ds["features"].values.astype(np.float32)[:, None, None, :]
+    return ds["image"].values.astype(np.float32)
 
 
 def check_image_values(images: np.ndarray, name: str, variable: str = "image") -> list[str]:

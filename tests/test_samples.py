@@ -123,7 +123,7 @@ def bad_samples(tmp_path):
     """(name, store, message pattern) for samples stores whose structure is wrong: caught at start-up."""
     n = 40
     cases = [
-        ("missing", user_samples(n).rename({"image": "images"}), r"missing variable 'image'"),
+        ("missing", user_samples(n).rename({"image": "images"}), r"exactly one of 'image' .* and 'features' .*neither"),
         (
             "uint8",
             user_samples(n, image=(IMAGE, (255 * stripe(np.linspace(0, 1, n))).astype(np.uint8))),

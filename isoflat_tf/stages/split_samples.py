@@ -23,9 +23,9 @@ def split_samples(
     ``dataset.test_fraction`` of the samples, drawn by the seed, are held out for evaluation.
     """
     stores.check_samples_structure(store)
-    ds = stores.open_store(store, stores.SAMPLES)
-    images = ds["image"].values.astype(np.float32)
-    problems = stores.check_image_values(images, str(store))
+    ds = stores.open_store(store, stores.Contract("samples", {}, ()))
+    images = stores.samples_as_images(ds)
+    problems = stores.check_image_values(images, str(store), "features" if "features" in ds else "image")
     if "point" in ds and not np.all(np.isfinite(ds["point"].values)):
         problems.append(f"variable 'point' has {int(np.sum(~np.isfinite(ds['point'].values)))} non-finite values")
     if problems:
