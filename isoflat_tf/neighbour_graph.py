@@ -129,10 +129,10 @@ def flatten(samples: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(len(samples), -1))
 
 
-def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int = 1024) -> Graph:
+def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int | None = None) -> Graph:
     """The exact k-nearest-neighbour graph of the rows of ``x``, computed in chunks of rows.
 
-    Memory stays at ``chunk`` × N distances. Distances come from the expansion
+    Memory stays at ``chunk`` × N distances (by default about 2²⁵ of them, 256 MB). Distances come from the expansion
     |a|² + |b|² − 2a·b in float64 on centred data: in float32 it would lose
     the small distances of densely sampled, high-dimensional data.
 
@@ -142,6 +142,7 @@ def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int 
     n = x.shape[0]
     if n <= k:
         raise SamplesError(f"{name}: {n} samples are too few for a graph of {k} neighbours; need more than {k}")
+    chunk = chunk or max(16, min(1024, 2**25 // n))
     x = np.asarray(x, np.float64)
     x = x - x.mean(axis=0)
     squared = np.einsum("nd,nd->n", x, x)
