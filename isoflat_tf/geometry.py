@@ -252,7 +252,7 @@ def oracle(manifold: Manifold, geometry: str, **settings):
 def compare_with_oracle(
     manifold: Manifold, oracle, x: np.ndarray, y: np.ndarray, z: np.ndarray, distance: np.ndarray
 ) -> dict[str, float]:
-    """How far estimated distances and midpoints are from an oracle's (docs/design.md §3.3).
+    """How far estimated distances and midpoints are from an oracle's (docs/design.md §3, the data geometry).
 
     ``x``, ``y`` are points of pairs, ``z`` the points taken as their midpoints
     and ``distance`` the estimated distances. The midpoint error ε is measured

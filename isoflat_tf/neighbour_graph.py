@@ -1,4 +1,4 @@
-"""Distances and midpoints estimated from samples alone: the ``data`` geometry (docs/design.md §3.3).
+"""Distances and midpoints estimated from samples alone: the ``data`` geometry (docs/design.md §3, the data geometry).
 
 Given samples x_1, …, x_N of a manifold (flattened images or feature
 vectors) and nothing else, this module builds training pairs (x, y), their
@@ -302,6 +302,7 @@ def estimate_pairs(
     min_distance_fraction: float,
     radius: float | None = None,
     dimension: int | None = None,
+    largest_component: bool = False,
     name: str = "samples",
 ) -> DataPairs:
     """Pairs, distances and midpoints of ``samples`` from the samples alone (see the module docstring).
@@ -315,20 +316,49 @@ def estimate_pairs(
       min_distance_fraction: pairs shorter than this fraction of the radius are left out.
       radius: the pair radius in the samples' units; None chooses it from the data.
       dimension: the intrinsic dimension; None estimates it.
+      largest_component: where the graph falls apart, pair the samples of its
+        largest component only (the indices returned still index ``samples``);
+        otherwise that is an error.
 
     Raises:
       SamplesError: too few samples, duplicates, a disconnected graph, or no pairs.
     """
     start = time.perf_counter()
     x = flatten(samples)
+    if x.shape[0] <= neighbours:
+        raise SamplesError(
+            f"{name}: {x.shape[0]} samples are too few for a graph of {neighbours} neighbours (pairs.neighbours); "
+            f"need more than {neighbours}"
+        )
+    # Fewer samples than candidates: every other sample is a candidate.
+    candidates = min(candidates, x.shape[0] - 1)
     graph = nearest_neighbours(x, max(neighbours, candidates), name)
     labels, sizes = components(graph, neighbours)
     if sizes.size > 1:
-        raise SamplesError(
-            f"{name}: the {neighbours}-neighbour graph has {sizes.size} components of "
-            f"{', '.join(str(s) for s in sizes[:5])}{', …' if sizes.size > 5 else ''} samples: pairs cannot "
-            "connect them. Use more samples or neighbours, or embed only the largest component"
+        described = (
+            f"{sizes.size} components of {', '.join(str(s) for s in sizes[:5])}{', …' if sizes.size > 5 else ''}"
         )
+        if not largest_component:
+            raise SamplesError(
+                f"{name}: the {neighbours}-neighbour graph has {described} samples: pairs cannot connect them. "
+                "Use more samples or neighbours, or embed only the largest component (largest_component: true)"
+            )
+        log.warning("%s: the neighbour graph has %s samples; pairing the largest only", name, described)
+        kept = np.nonzero(labels == 0)[0]
+        pairs = estimate_pairs(
+            samples[kept],
+            n_pairs,
+            rng,
+            neighbours=neighbours,
+            candidates=candidates,
+            midpoint_tolerance=midpoint_tolerance,
+            min_distance_fraction=min_distance_fraction,
+            radius=radius,
+            dimension=dimension,
+            name=name,
+        )
+        t = pairs.triples
+        return dataclasses.replace(pairs, triples=Triples(kept[t.x], kept[t.y], kept[t.z], t.distance, t.residual))
     estimated = intrinsic_dimension(graph)
     dimension = dimension or max(1, round(estimated))
     diameter = geodesic_diameter(graph, neighbours)

@@ -95,6 +95,7 @@ def estimate_pairs(
             min_distance_fraction=pairs.min_distance_fraction,
             radius=None if pairs.radius == "auto" else pairs.radius,
             dimension=known[0] if known else None,
+            largest_component=dataset.largest_component,
             name=f"samples store {samples}",
         )
     except neighbour_graph.SamplesError as err:
