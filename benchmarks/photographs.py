@@ -92,10 +92,8 @@ def rotation(n: int, image_size: int, seed: int) -> dict:
     row = {"dataset": "rotation", "n": n, "render_s": seconds}
     row.update(nearest(images, lambda i, j: np.abs(np.angle(np.exp(1j * (theta[i] - theta[j]))))))
     grid = np.arange(4096) * 2 * np.pi / 4096
-    speed = np.linalg.norm(
-        flat(photographs.rotation_images(grid + STEP, image_size)) - flat(photographs.rotation_images(grid - STEP, image_size)),
-        axis=1,
-    ) / (2 * STEP)
+    ahead, behind = (flat(photographs.rotation_images(grid + h, image_size)) for h in (STEP, -STEP))
+    speed = np.linalg.norm(ahead - behind, axis=1) / (2 * STEP)
     row.update(speed_min=float(speed.min()), speed_max=float(speed.max()), speed_ratio=float(speed.max() / speed.min()))
     x = flat(photographs.rotation_images(grid, image_size))
     for k in (64, 256, 512, 1024, 2048):  # Δθ = π/32, π/8, π/4, π/2, π
