@@ -9,6 +9,9 @@ For ``window`` and ``rotation`` (``isoflat_tf.photographs``), at N samples:
   two distinct samples that look alike);
 - the largest parameter distance between image-nearest neighbours, against
   the typical parameter spacing (large: the manifold folds back on itself);
+- the Levina–Bickel estimate of the intrinsic dimension from 10 neighbours
+  (above the true 2 or 1 where the samples are too sparse for the image
+  manifold's curvature);
 - the local speed |∂image/∂parameter| by central differences over a grid of
   the parameter (window: along x and along y over a 64 × 64 grid, and the
   singular values of the Jacobian; rotation: 4096 angles), its smallest,
@@ -43,7 +46,7 @@ def flat(images: np.ndarray) -> np.ndarray:
 
 def nearest(images: np.ndarray, parameter_distance) -> dict:
     """Nearest-neighbour statistics; ``parameter_distance(i, j)`` is the distance of the parameters."""
-    graph = neighbour_graph.nearest_neighbours(neighbour_graph.flatten(images), k=1)
+    graph = neighbour_graph.nearest_neighbours(neighbour_graph.flatten(images), k=10)
     d_image = graph.distances[:, 0]
     d_param = parameter_distance(np.arange(len(images)), graph.indices[:, 0])
     ratio = d_image / d_param
@@ -54,6 +57,7 @@ def nearest(images: np.ndarray, parameter_distance) -> dict:
         "nn_ratio_max": float(ratio.max()),
         "max_nn_parameter_distance": float(d_param.max()),
         "median_nn_parameter_distance": float(np.median(d_param)),
+        "intrinsic_dimension_k10": neighbour_graph.intrinsic_dimension(graph, k=10),
     }
 
 

@@ -122,7 +122,7 @@ def rotation_images(
     The disc is ``diameter`` photo pixels across, centred on ``centre``
     (photo row, column), and fills the image's inscribed circle. θ turns it
     anticlockwise as displayed (row 0 at the top); the images are 2π-periodic
-    in θ and a quarter turn is exactly ``np.rot90`` of the image.
+    in θ, and a quarter turn is ``np.rot90`` of the image (it maps the pixel grid onto itself).
 
     Every pixel evaluates the photo's cubic B-spline (``photo_coefficients``)
     at the rotated position of its centre, so the images are a smooth (C²)
