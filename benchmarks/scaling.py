@@ -18,10 +18,14 @@ scale-free mean |s − 1|, trustworthiness, interpolation error at 4δ and the
 Procrustes error.
 
 Each (method, N) runs in a fresh subprocess (this script with ``--one``), so
-that measurements do not contaminate each other. Its peak memory is the
-child's peak resident set size (``ru_maxrss`` from ``os.wait4``), in GB
-(10⁹ bytes); it includes the Python, NumPy (and for isoflat TensorFlow)
-runtime and the evaluation. A child whose resident set passes ``--memory-gb``
+that measurements do not contaminate each other. ``total s`` is the graph,
+pairs and training of isoflat, or a baseline's fit: it leaves out rendering
+the samples, the warm-up and the evaluation (``data_s``, ``warmup_s`` and
+``evaluate_s`` in the CSV). ``peak GB`` is the child's peak resident set size
+(``ru_maxrss`` from ``os.wait4``), in GB (10⁹ bytes): it includes the Python,
+NumPy (and for isoflat TensorFlow) runtime and the evaluation (Isomap's
+out-of-sample transform holds a test-points × N matrix); ``peak GB before
+evaluation`` is the child's own high-water mark after the fit. A child whose resident set passes ``--memory-gb``
 or whose wall time passes ``--time-limit`` is stopped and recorded as
 ``exceeded`` with what it had used; the method is then not run at larger N.
 A size whose estimated memory (``memory_estimate``: a lower bound, e.g.
@@ -77,6 +81,7 @@ HEADERS = {
     "train_s": "train (fit) s",
     "total_s": "total s",
     "peak_gb": "peak GB",
+    "peak_fit_gb": "peak GB before evaluation",
     "scale_free_mean_abs_ratio_error": "scale-free mean abs(s−1)",
     "trustworthiness": "trustworthiness",
     "interpolation_error_4": "interpolation error 4δ",
@@ -400,9 +405,10 @@ def table_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def markdown(table: pd.DataFrame) -> str:
-    """The table's headline columns as Markdown, times in s and memory in GB."""
+    """The table's headline columns as Markdown, times in s and memory in GB (a dash: not applicable or not run)."""
     shown = table[list(HEADERS)].rename(columns=HEADERS)
-    return shown.to_markdown(index=False, floatfmt=".4g")
+    shown = shown.astype(object).where(shown.notna(), None)  # not applicable, not measured: a dash
+    return shown.to_markdown(index=False, floatfmt=".4g", missingval="–")
 
 
 def figure(table: pd.DataFrame, limits: Limits, path: str | os.PathLike) -> None:
@@ -434,6 +440,7 @@ def figure(table: pd.DataFrame, limits: Limits, path: str | os.PathLike) -> None
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xlim(table["N"].min() / 1.3, table["N"].max() * 1.3)  # also where nothing ran
         ax.set_xlabel("N samples")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)

@@ -65,6 +65,8 @@ def test_scaling_refuses_a_size_whose_estimate_exceeds_the_limit(tmp_path):
     assert list(table["N"]) == [20000, 40000] and set(table["status"]) == {scaling.REFUSED}
     assert (table["estimate_gb"] > 1).all() and table["note"].str.contains("GB").all()
     assert not (tmp_path / "logs").exists()  # refused before any child started
+    text = scaling.write_outputs(table, scaling.Limits(memory=1 * scaling.GB), tmp_path)
+    assert "needs at least" in text and (tmp_path / "scaling.png").stat().st_size > 0
 
 
 def test_scaling_stops_a_child_past_the_memory_limit_and_skips_larger_sizes(tmp_path):
