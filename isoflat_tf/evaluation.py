@@ -408,8 +408,9 @@ def evaluate_samples(
         "manifold": None,
         "geometry": "data",
         "n_test_samples": int(len(images)),
-        "test_pair_radius": pairs.radius,
-        **pair_metrics(latent[t.x], latent[t.y], latent[t.z], t.distance),
+        # In units of the held-out samples' own graph diameter (scale-free metrics do not depend on it).
+        "test_pair_radius": pairs.radius / pairs.diameter,
+        **pair_metrics(latent[t.x], latent[t.y], latent[t.z], pairs.distance),
     }
     reference = samples["point"].values if "point" in samples else images.reshape(len(images), -1)
     rng = np.random.default_rng(seed)

@@ -21,7 +21,8 @@ swamps the true bending. Keeping only triples with ρ ≤ c · d² / ℓ bounds 
 bias by 4c²/ℓ² (ℓ: the data's geodesic diameter, estimated on the graph; c:
 ``midpoint_tolerance``), independently of how densely the data is sampled;
 denser data only yields more triples at shorter distances. The pair radius
-is the smallest one that yields the pairs asked for.
+is the smallest one that yields the pairs asked for. Distances are handed
+on in units of ℓ (``DataPairs.distance``).
 
 Everything is NumPy, SciPy and scikit-learn; nothing here imports TensorFlow.
 """
@@ -122,6 +123,16 @@ class DataPairs:
     diameter: float
     residual_bias: float
     candidates: int
+
+    @property
+    def distance(self) -> np.ndarray:
+        """The pairs' distances in units of the data's diameter ℓ: what training and evaluation use.
+
+        The loss weighs bending, which has units of 1/length², by λ: measured
+        in diameters, λ means the same for any data, whatever its own units
+        (image distances of one dataset can be 30 times another's).
+        """
+        return self.triples.distance / self.diameter
 
 
 def flatten(samples: np.ndarray) -> np.ndarray:

@@ -6,7 +6,6 @@ import numpy as np
 
 from isoflat_tf.baselines.base import Embedding, fit_subset, flat, register
 
-
 # The dense eigensolver is deterministic but computes all N eigenvectors, O(N³):
 # at 16 000 points it had not finished after 26 minutes (on 2 busy cores).
 # ARPACK computes only the few leading ones.
