@@ -199,6 +199,7 @@ def interpolation(subject: Subject) -> dict:
     "global",
     (
         Column("procrustes_error"),
+        Column("scaled_procrustes_error"),
         Column("trustworthiness", bars="trustworthiness (k=10)", log_scale=False),
         Column("continuity"),
         Column("scale_free_global_distance_error"),
@@ -208,8 +209,10 @@ def global_structure(subject: Subject) -> dict:
     """Neighbourhoods and far distances; with the intrinsic geometry, the Procrustes error to the chart."""
     out = global_metrics(subject.manifold, subject.latent, subject.points, subject.rng, subject.config)
     if "chart" in subject.test and subject.geometry == "intrinsic":
-        out["procrustes_error"] = metrics.procrustes_error(
-            subject.latent, subject.test["chart"].values, subject.manifold.diameter
+        chart = subject.test["chart"].values
+        out["procrustes_error"] = metrics.procrustes_error(subject.latent, chart, subject.manifold.diameter)
+        out["scaled_procrustes_error"] = metrics.scaled_procrustes_error(
+            subject.latent, chart, subject.manifold.diameter
         )
     return out
 

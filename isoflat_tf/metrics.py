@@ -100,6 +100,23 @@ def procrustes_error(latent: np.ndarray, chart: np.ndarray, diameter: float) -> 
     return float(np.sqrt(np.mean(np.sum(residual**2, axis=1))) / diameter)
 
 
+def scaled_procrustes_error(latent: np.ndarray, chart: np.ndarray, diameter: float) -> float:
+    """RMS distance between the latent and the chart after the best similarity (rigid motion and
+    one scale), / diameter: the shape error of an embedding whose units differ from the chart's
+    (e.g. trained on distances estimated from the images)."""
+    a = np.asarray(latent, np.float64)
+    b = np.asarray(chart, np.float64)
+    if b.shape[1] > a.shape[1]:
+        raise ValueError(f"chart dimension {b.shape[1]} exceeds latent dimension {a.shape[1]}")
+    b = np.pad(b, ((0, 0), (0, a.shape[1] - b.shape[1])))
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
+    u, singular, vt = np.linalg.svd(a.T @ b)
+    scale = singular.sum() / max(float(np.sum(a * a)), TINY)
+    residual = scale * a @ (u @ vt) - b
+    return float(np.sqrt(np.mean(np.sum(residual**2, axis=1))) / diameter)
+
+
 def neighbourhood_preservation(
     distances_high: Callable[[np.ndarray], np.ndarray],
     distances_low: Callable[[np.ndarray], np.ndarray],

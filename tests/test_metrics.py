@@ -42,6 +42,15 @@ def test_known_scaling_gives_known_ratio(pairs):
     assert metrics.procrustes_error(2.0 * chart, chart, np.sqrt(2)) > 0.1  # scaling is not forgiven
 
 
+def test_scaled_procrustes_forgives_one_scale_but_not_a_shear():
+    rng = np.random.default_rng(3)
+    chart = rng.uniform(size=(200, 2))
+    rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
+    assert metrics.scaled_procrustes_error(30.0 * chart @ rotation + 5.0, chart, np.sqrt(2)) < 1e-12
+    sheared = chart @ np.array([[1.0, 0.3], [0.0, 1.0]])
+    assert metrics.scaled_procrustes_error(sheared, chart, np.sqrt(2)) > 0.02
+
+
 def test_bending_of_a_paraboloid_by_hand():
     # φ(p) = (p, |p|²/2): the second difference is (r²/4)·e3, so √b = 1/4 exactly.
     x = np.array([[0.2, 0.3]])
