@@ -43,10 +43,9 @@ log = logging.getLogger("isoflat")
 # nearest-neighbour distance count as duplicates (zero distances make the
 # graph and the distances meaningless).
 DUPLICATE_FRACTION = 1e-6
-# Pairs are kept only where, for at least this share of the samples, the
-# neighbourhood searched for mirror pairs reaches half the pair radius: beyond
-# it, long pairs would be found only where the data is dense.
-REACH_QUANTILE = 0.05
+# Below this share of samples whose candidate neighbourhood reaches half the
+# pair radius, the pairs come mostly from where the data is sparse: a warning.
+MIN_COVERAGE = 0.5
 
 
 class SamplesError(ValueError):
@@ -294,7 +293,8 @@ def arc_length(path: np.ndarray, chord: np.ndarray) -> np.ndarray:
 
 
 def smallest_radius(distance: np.ndarray, n_pairs: int, min_fraction: float, reach: float) -> float:
-    """The smallest R ≤ reach with at least ``n_pairs`` distances in [min_fraction · R, R] (else ``reach``)."""
+    """The smallest R ≤ reach with at least ``n_pairs`` distances in [min_fraction · R, R] (else ``reach``,
+    the longest distance a triple can have)."""
     d = np.sort(distance)
     candidates = d[(d <= reach) & (np.arange(d.size) + 1 >= n_pairs)]
     for radius in candidates:
@@ -387,7 +387,7 @@ def estimate_pairs(
     bases = tangent_bases(x, graph, dimension, k=max(neighbours, 2 * dimension + 2))
     search = Graph(graph.indices[:, :candidates], graph.distances[:, :candidates])
     triples = mirror_triples(x, search, bases, midpoint_tolerance / diameter)
-    reach = 2.0 * float(np.quantile(search.distances[:, -1], REACH_QUANTILE))
+    reach = 2.0 * float(search.distances[:, -1].max())  # no triple is longer
     if radius is None:
         radius = smallest_radius(triples.distance, n_pairs, min_distance_fraction, reach)
     inside = np.nonzero((triples.distance <= radius) & (triples.distance >= min_distance_fraction * radius))[0]
@@ -404,6 +404,15 @@ def estimate_pairs(
             inside.size,
             radius,
             n_pairs,
+        )
+    coverage = float(np.mean(2.0 * search.distances[:, -1] >= radius))
+    if coverage < MIN_COVERAGE:
+        log.warning(
+            "%s: the candidate neighbourhoods of only %.0f%% of the samples reach half the radius %.4g: "
+            "pairs come mostly from where the samples are sparse (a larger pairs.candidates evens this out)",
+            name,
+            100 * coverage,
+            radius,
         )
     chosen = triples.take(np.sort(rng.choice(inside, min(n_pairs, inside.size), replace=False)))
     bias = 4.0 * float(np.mean(chosen.residual**2 / chosen.distance**4))
