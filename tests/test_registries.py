@@ -96,6 +96,30 @@ def test_parametric_umap_needs_more_training_points_than_neighbours():
         load_config(raw)
 
 
+# The rows of the README's configuration table, by the dataclass they document.
+README_ROWS = {
+    "runs.<name>.pairs": config.PairsConfig,
+    "runs.<name>.loss": config.LossConfig,
+    "runs.<name>.encoder": config.EncoderConfig,
+    "runs.<name>.training": config.TrainingConfig,
+    "evaluation": config.EvaluationConfig,
+    "decoder": config.DecoderConfig,
+    "baselines": config.BaselineConfig,
+    "gamma_limit": config.GammaLimitConfig,
+    "resources": config.ResourcesConfig,
+}
+
+
+@pytest.mark.parametrize("row", list(README_ROWS))
+def test_the_readme_table_names_every_key(row, root):
+    lines = (root / "README.md").read_text().splitlines()
+    line = next(text for text in lines if text.startswith(f"| `{row}` |"))
+    missing = [f.name for f in dataclasses.fields(README_ROWS[row]) if f"`{f.name}`" not in line]
+    if row == "baselines":
+        missing += [name for name in baselines.available() if f"`{name}`" not in line]
+    assert not missing, f"README's configuration row {row} lacks {missing}"
+
+
 def test_the_old_neighbours_key_names_the_new_one():
     raw = {"datasets": {"s": {"manifold": "square"}}, "runs": {"r": {"dataset": "s"}}, "baselines": {"n_neighbors": 5}}
     with pytest.raises(ConfigError, match=r"baselines\.n_neighbors was renamed: use baselines\.neighbours"):
