@@ -229,18 +229,30 @@ class BaselineConfig:
     """Baseline embeddings scored like isoflat (``isoflat_tf.baselines``).
 
     Attributes:
-    methods: baselines to run (registered in ``isoflat_tf.baselines``; default: all of them).
-    neighbours: neighbourhood size of Isomap and UMAP.
-    max_fit_points: training images used to fit Isomap and UMAP (their cost grows quickly).
+    methods: baselines to run (registered in ``isoflat_tf.baselines``; default: all but the opt-in
+      ones, i.e. pca, isomap, umap, autoencoder; parametric_umap and irvae run when named).
+    neighbours: neighbourhood size of Isomap, UMAP and Parametric UMAP.
+    max_fit_points: training images used to fit Isomap, UMAP and Parametric UMAP (their cost grows quickly).
     autoencoder_epochs, autoencoder_batch_size, autoencoder_learning_rate: the plain autoencoder's fit.
+    parametric_umap_epochs: UMAP's ``n_epochs`` for Parametric UMAP: an edge of the neighbour graph
+      with membership weight w is trained on ⌊n_epochs·w⌋ times.
+    irvae_epochs, irvae_batch_size, irvae_learning_rate: the IRVAE's fit (Adam, cosine decay).
+    irvae_weight: λ of the IRVAE, the weight of its relaxed distortion measure.
     """
 
-    methods: tuple[str, ...] = ()  # none given: every registered baseline (the loader fills them in)
+    methods: tuple[str, ...] = ()  # none given: the default baselines (the loader fills them in)
     neighbours: int = 10
     max_fit_points: int = 4000
     autoencoder_epochs: int = 40
     autoencoder_batch_size: int = 128
     autoencoder_learning_rate: float = 1e-3
+    # umap-learn uses 200 (500 below 10 000 points); with isoflat's convolutional encoder each
+    # epoch costs seconds per thousand images, so the default is a quarter of that.
+    parametric_umap_epochs: int = 50
+    irvae_epochs: int = 20
+    irvae_batch_size: int = 128
+    irvae_learning_rate: float = 1e-3
+    irvae_weight: float = 100.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -33,11 +33,11 @@ def neighbourhood_problems(experiment) -> list[str]:
 
     Trustworthiness and continuity use k = ``evaluation.neighbours`` on
     min(n_test, ``evaluation.neighbourhood_points``) test points and need
-    k < n/2; Isomap and UMAP need more training points than neighbours.
+    k < n/2; Isomap, UMAP and Parametric UMAP need more training points than neighbours.
     """
     problems = []
     k = experiment.evaluation.neighbours
-    graph = {"isomap", "umap"} & set(experiment.baselines.methods)
+    graph = {"isomap", "umap", "parametric_umap"} & set(experiment.baselines.methods)
     with_runs = {run.dataset for run in experiment.runs.values()}
     for name, dataset in experiment.datasets.items():
         if dataset.manifold is None or name not in with_runs:

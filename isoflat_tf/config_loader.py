@@ -207,7 +207,7 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
         runs=runs,
         evaluation=EvaluationConfig(**tuples(raw.get("evaluation", {}))),
         decoder=DecoderConfig(**tuples(raw.get("decoder", {}))),
-        baselines=BaselineConfig(**{"methods": baselines.available(), **tuples(raw.get("baselines", {}))}),
+        baselines=BaselineConfig(**{"methods": baselines.defaults(), **tuples(raw.get("baselines", {}))}),
         gamma_limit=GammaLimitConfig(**tuples(raw.get("gamma_limit", {}))),
         resources=ResourcesConfig(**raw.get("resources", {})),
         sweeps=sweeps,

@@ -26,7 +26,7 @@ raw = {
 }
 cfg = load_config(raw)  # the schema allows the new strategy
 assert cfg.runs["r"].pairs.strategy == "half_delta"
-assert "random_projection" in cfg.baselines.methods  # every registered baseline by default
+assert "random_projection" in cfg.baselines.methods  # a registered baseline runs by default
 
 square = manifolds.get("square", image_size=8)
 rng = np.random.default_rng(0)

@@ -69,6 +69,57 @@ def test_unknown_baseline_lists_the_registered_ones():
         load_config(raw)
 
 
+def test_the_peers_are_opt_in():
+    """Parametric UMAP and IRVAE run only when named: the default experiment keeps its four baselines."""
+    assert baselines.defaults() == ("pca", "isomap", "umap", "autoencoder")
+    assert set(baselines.available()) - set(baselines.defaults()) == {"parametric_umap", "irvae"}
+    raw = {"datasets": {"s": {"manifold": "square"}}, "runs": {"r": {"dataset": "s"}}}
+    assert load_config(raw).baselines.methods == baselines.defaults()
+    raw["baselines"] = {"methods": ["irvae", "parametric_umap"], "irvae_weight": 10, "parametric_umap_epochs": 5}
+    cfg = load_config(raw).baselines
+    assert (cfg.methods, cfg.irvae_weight, cfg.parametric_umap_epochs) == (("irvae", "parametric_umap"), 10, 5)
+
+
+def test_an_unknown_peer_option_is_named():
+    raw = {"datasets": {"s": {"manifold": "square"}}, "runs": {"r": {"dataset": "s"}}, "baselines": {"irvae_epoch": 3}}
+    with pytest.raises(ConfigError, match=r"unknown key 'irvae_epoch' in baselines; allowed keys: .*irvae_epochs"):
+        load_config(raw)
+
+
+def test_parametric_umap_needs_more_training_points_than_neighbours():
+    raw = {
+        "datasets": {"s": {"manifold": "square", "n_train": 8}},
+        "runs": {"r": {"dataset": "s"}},
+        "baselines": {"methods": ["parametric_umap"], "neighbours": 8},
+    }
+    with pytest.raises(ConfigError, match=r"baselines parametric_umap with baselines\.neighbours = 8 need more"):
+        load_config(raw)
+
+
+# The rows of the README's configuration table, by the dataclass they document.
+README_ROWS = {
+    "runs.<name>.pairs": config.PairsConfig,
+    "runs.<name>.loss": config.LossConfig,
+    "runs.<name>.encoder": config.EncoderConfig,
+    "runs.<name>.training": config.TrainingConfig,
+    "evaluation": config.EvaluationConfig,
+    "decoder": config.DecoderConfig,
+    "baselines": config.BaselineConfig,
+    "gamma_limit": config.GammaLimitConfig,
+    "resources": config.ResourcesConfig,
+}
+
+
+@pytest.mark.parametrize("row", list(README_ROWS))
+def test_the_readme_table_names_every_key(row, root):
+    lines = (root / "README.md").read_text().splitlines()
+    line = next(text for text in lines if text.startswith(f"| `{row}` |"))
+    missing = [f.name for f in dataclasses.fields(README_ROWS[row]) if f"`{f.name}`" not in line]
+    if row == "baselines":
+        missing += [name for name in baselines.available() if f"`{name}`" not in line]
+    assert not missing, f"README's configuration row {row} lacks {missing}"
+
+
 def test_the_old_neighbours_key_names_the_new_one():
     raw = {"datasets": {"s": {"manifold": "square"}}, "runs": {"r": {"dataset": "s"}}, "baselines": {"n_neighbors": 5}}
     with pytest.raises(ConfigError, match=r"baselines\.n_neighbors was renamed: use baselines\.neighbours"):

@@ -30,7 +30,24 @@ class Fit(Protocol):
 
 
 BASELINES: Registry[Fit] = Registry("baseline")
-register = BASELINES.register
+# Registered baselines that run only when named in ``baselines.methods``.
+OPT_IN: set[str] = set()
+
+
+def register(name: str, *, default: bool = True) -> Callable[[Fit], Fit]:
+    """Decorator registering a fit function as baseline ``name``.
+
+    ``default=False`` makes it opt-in: the config accepts it in
+    ``baselines.methods``, but leaves it out when no methods are given.
+    """
+
+    def add(fit: Fit) -> Fit:
+        BASELINES.add(name, fit)
+        if not default:
+            OPT_IN.add(name)
+        return fit
+
+    return add
 
 
 def flat(images: np.ndarray) -> np.ndarray:
