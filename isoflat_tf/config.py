@@ -66,7 +66,7 @@ class PairsConfig:
       geometry: where d and z come from: ``intrinsic`` (closed form),
         ``image`` (discrete geodesics of the image metric) or ``data``
         (estimated from the dataset's training samples alone, ``isoflat_tf.neighbour_graph``).
-      neighbours: k of the ``knn`` strategy, and of the ``data`` geometry's neighbour graph.
+      neighbours: k of the ``knn`` strategy; for ``data``, the neighbours each tangent space is fitted to.
       candidates: ``data``: the nearest neighbours of each sample searched for pairs it is the midpoint of.
       midpoint_tolerance: ``data``: c of the midpoint residual bound ρ ≤ c d² / ℓ.
       radius: ``data``: the largest pair distance, in the samples' units, or

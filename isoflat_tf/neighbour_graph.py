@@ -322,8 +322,9 @@ def estimate_pairs(
     Args:
       samples: (N, …) images or feature vectors.
       n_pairs: pairs wanted; fewer are returned (with a warning) where the data holds fewer.
-      neighbours: k of the graph used for components, diameter and tangent spaces.
-      candidates: how many nearest neighbours of each sample are searched for mirror pairs.
+      neighbours: the nearest neighbours of each sample its tangent space is fitted to.
+      candidates: how many nearest neighbours of each sample are searched for mirror pairs;
+        components and the diameter are those of this graph.
       midpoint_tolerance: c of the residual bound ρ ≤ c d² / ℓ.
       min_distance_fraction: pairs shorter than this fraction of the radius are left out.
       radius: the pair radius in the samples' units; None chooses it from the data.
@@ -345,14 +346,16 @@ def estimate_pairs(
     # Fewer samples than candidates: every other sample is a candidate.
     candidates = min(candidates, x.shape[0] - 1)
     graph = nearest_neighbours(x, max(neighbours, candidates), name)
-    labels, sizes = components(graph, neighbours)
+    # Components and diameter on the whole candidate graph: with few neighbours the
+    # random gaps of a densely sampled curve (about ln N spacings wide) already cut it.
+    labels, sizes = components(graph, graph.k)
     if sizes.size > 1:
         described = (
             f"{sizes.size} components of {', '.join(str(s) for s in sizes[:5])}{', …' if sizes.size > 5 else ''}"
         )
         if not largest_component:
             raise SamplesError(
-                f"{name}: the {neighbours}-neighbour graph has {described} samples: pairs cannot connect them. "
+                f"{name}: the {graph.k}-neighbour graph has {described} samples: pairs cannot connect them. "
                 "Use more samples or neighbours, or embed only the largest component (largest_component: true)"
             )
         log.warning("%s: the neighbour graph has %s samples; pairing the largest only", name, described)
@@ -373,7 +376,7 @@ def estimate_pairs(
         return dataclasses.replace(pairs, triples=Triples(kept[t.x], kept[t.y], kept[t.z], t.distance, t.residual))
     estimated = intrinsic_dimension(graph)
     dimension = dimension or max(1, round(estimated))
-    diameter = geodesic_diameter(graph, neighbours)
+    diameter = geodesic_diameter(graph, graph.k)
     log.info(
         "%s: %d samples, %d-neighbour graph in %.1fs; intrinsic dimension %.2f (using %d), graph diameter %.4g",
         name,
