@@ -9,9 +9,20 @@ The package is a functional core used by the Snakemake workflow:
 - ``isoflat_tf.encoder`` / ``isoflat_tf.model`` / ``isoflat_tf.training``: Keras model and loop.
 - ``isoflat_tf.metrics``: evaluation metrics (pure NumPy functions).
 - ``isoflat_tf.config``: experiment config validation.
+- ``isoflat_tf.IsoFlat`` (``isoflat_tf.estimator``): a scikit-learn estimator that embeds an array of samples.
 
 TensorFlow is imported only by the modules that need it, so that the workflow
-can parse its config without paying for the TensorFlow import.
+can parse its config without paying for the TensorFlow import. ``IsoFlat`` is
+imported on first use, so ``import isoflat_tf`` stays light as well.
 """
 
 __version__ = "0.1.0"
+__all__ = ["IsoFlat"]
+
+
+def __getattr__(name: str):
+    if name == "IsoFlat":
+        from isoflat_tf.estimator import IsoFlat
+
+        return IsoFlat
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
