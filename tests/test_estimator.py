@@ -1,6 +1,7 @@
 """The scikit-learn estimator ``isoflat_tf.IsoFlat`` with real TensorFlow on tiny data: the round trip,
 seeds, bad input, a Pipeline, and scikit-learn's own estimator checks."""
 
+import random
 import subprocess
 import sys
 
@@ -70,15 +71,21 @@ def test_images_are_embedded_identically_for_the_same_seed(fitted_images, images
 def test_vectors_seed_determinism_fit_transform_and_the_global_generators():
     X = circle_vectors()
     np.random.seed(123)
+    expected_seed = np.random.randint(np.iinfo(np.int32).max)
+    np.random.seed(123)
     drawn = IsoFlat(**VECTORS).fit(X)  # random_state=None: a seed from NumPy's global generator
-    after_draw = np.random.get_state()[1].copy()
+    assert drawn.seed_ == expected_seed
     latent = drawn.transform(X)
     assert latent.shape == (len(X), 2)
     assert not any(layer.__class__.__name__.startswith("Conv") for layer in drawn.encoder_.layers)  # dense encoder
-    # An int seed repeats the fit exactly (fit_transform as fit().transform()), and leaves the caller's
-    # global generators where they were.
+    # An int seed repeats the fit exactly (fit_transform as fit().transform()) whatever the caller's
+    # global generators hold, and leaves them where they were.
+    random.seed(1)
+    np.random.seed(1)
+    numpy_state, python_state = np.random.get_state()[1].copy(), random.getstate()
     np.testing.assert_array_equal(IsoFlat(**VECTORS, random_state=drawn.seed_).fit_transform(X), latent)
-    np.testing.assert_array_equal(np.random.get_state()[1], after_draw)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+    assert random.getstate() == python_state
     other = IsoFlat(**VECTORS, random_state=drawn.seed_ + 1).fit(X).transform(X)
     assert np.abs(other - latent).max() > 1e-3 * np.abs(latent).max()
 
