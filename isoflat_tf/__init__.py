@@ -16,13 +16,18 @@ can parse its config without paying for the TensorFlow import. ``IsoFlat`` is
 imported on first use, so ``import isoflat_tf`` stays light as well.
 """
 
+import importlib
+
 __version__ = "0.1.0"
 __all__ = ["IsoFlat"]
 
+# Attributes imported on first use: name -> module. By name, not by an import statement:
+# isoflat_tf.dependencies reads this file's imports as code every workflow job runs,
+# and no job runs the estimator (editing the loss would otherwise rerun every job).
+LAZY = {"IsoFlat": "isoflat_tf.estimator"}
+
 
 def __getattr__(name: str):
-    if name == "IsoFlat":
-        from isoflat_tf.estimator import IsoFlat
-
-        return IsoFlat
+    if name in LAZY:
+        return getattr(importlib.import_module(LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

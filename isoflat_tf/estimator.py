@@ -243,6 +243,9 @@ class IsoFlat(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         from isoflat_tf.stages.train import warn_if_collapsed
 
         settings = self._settings()
+        # A refit starts unfitted: a failed one leaves no mix of an earlier fit's attributes and its own.
+        for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("_")]:
+            delattr(self, name)
         X = self._validate(X, reset=True)
         n = X.shape[0]
         seed = self._seed()

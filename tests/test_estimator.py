@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -88,6 +89,11 @@ def test_vectors_seed_determinism_fit_transform_and_the_global_generators():
     assert random.getstate() == python_state
     other = IsoFlat(**VECTORS, random_state=drawn.seed_ + 1).fit(X).transform(X)
     assert np.abs(other - latent).max() > 1e-3 * np.abs(latent).max()
+    # A failed refit leaves no earlier fit behind.
+    with pytest.raises(ValueError, match="NaN"):
+        drawn.fit(np.full_like(X, np.nan))
+    with pytest.raises(NotFittedError):
+        drawn.transform(X)
 
 
 def test_inverse_transform_needs_a_decoder():
