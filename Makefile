@@ -3,6 +3,7 @@
 #   make test   # create .venv when missing, run the whole test suite (what CI runs)
 #   make test-fast   # the unit tests only: every test not marked slow (under 2 minutes on 2 cores)
 #   make test-slurm  # the SLURM profile on a one-node SLURM cluster (root; installs Debian's slurm)
+#   make photographs # the example samples stores from bundled photos, in examples/photographs/
 # GPU machines: make run TF=gpu   (installs tensorflow[and-cuda] instead of tensorflow-cpu)
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed-$(TF)
 CORES ?= all
 
-.PHONY: run test test-fast test-slurm lint clean-results
+.PHONY: run test test-fast test-slurm lint clean-results photographs
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ test-fast: $(STAMP)
 
 test-slurm: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -m slurm -rs --durations=5 tests/test_slurm.py
+
+# The example samples stores (README, "Your own samples"): window.zarr and rotation.zarr.
+photographs: $(STAMP)
+	$(VENV)/bin/python -m isoflat_tf.photographs examples/photographs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -26,15 +26,22 @@ Distribute = Literal["none", "mirrored"]
 
 @dataclasses.dataclass(frozen=True)
 class DatasetConfig:
-    """A manifold rendered as images (train and test point sets), or a user's own pairs.
+    """A manifold rendered as images, a user's own samples, or a user's own pairs.
 
     Attributes:
       manifold: a registered manifold; None for user data.
+      samples_store: user data: a samples store (images, optionally their
+        points), split into training and test samples; its pairs come from the
+        ``data`` geometry.
+      test_fraction: samples store: the share of the samples held out for evaluation.
+      largest_component: samples store: embed the largest component of the
+        neighbour graph when it falls apart (else that is an error).
       pairs_store: user data: a pairs store in the documented contract, used
         for training instead of sampled pairs (path relative to the working directory).
       test_store: user data: held-out pairs, same contract, for evaluation;
         without it, evaluation uses the training pairs store.
-      dimension: user data: the manifold's dimension, if known (checked against latent_dim).
+      dimension: user data: the manifold's dimension, if known (checked against
+        latent_dim; for samples, estimated from them when not given).
     """
 
     name: str
@@ -42,6 +49,9 @@ class DatasetConfig:
     image_size: int = 32
     n_train: int = 4000
     n_test: int = 2000
+    samples_store: str | None = None
+    test_fraction: float = 0.2
+    largest_component: bool = False
     pairs_store: str | None = None
     test_store: str | None = None
     dimension: int | None = None
@@ -281,6 +291,9 @@ class RunConfig:
             f"{self.pairs.geometry} metric" if self.pairs.geometry != "intrinsic" else "",
         ]
         details = "".join(f", {e}" for e in extra if e)
+        if self.pairs.geometry == "data":  # δ is the evaluation's scale, not the training pairs'
+            radius = "" if self.pairs.radius == "auto" else f", R={self.pairs.radius:g}"
+            return f"isoflat(λ={self.loss.bending_weight:g}{radius}{details})"
         return f"isoflat(λ={self.loss.bending_weight:g}, δ={self.pairs.delta:g}{details})"
 
     @property

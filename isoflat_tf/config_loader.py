@@ -165,21 +165,24 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
         if r["dataset"] not in raw["datasets"]:
             problems.append(f"{where}.dataset is {r['dataset']!r}; allowed values: {', '.join(raw['datasets'])}")
             continue
+        dataset = datasets.get(r["dataset"])
+        source = pair_sources.of_dataset(dataset) if dataset is not None else None
         run = RunConfig(
             name=name,
             dataset=r["dataset"],
             seed=r.get("seed", seed),
-            pairs=PairsConfig(**r.get("pairs", {})),
+            pairs=PairsConfig(**{**dict(source.pairs_defaults if source else ()), **r.get("pairs", {})}),
             loss=LossConfig(**r.get("loss", {})),
             encoder=EncoderConfig(**tuples(r.get("encoder", {}))),
             training=TrainingConfig(**r.get("training", {})),
         )
-        dataset = datasets.get(run.dataset)
-        known = pair_sources.of_dataset(dataset).dimension(dataset) if dataset is not None else None
+        known = source.dimension(dataset) if source is not None else None
         if known is not None and run.encoder.latent_dim < known[0]:
             problems.append(
                 f"{where}.encoder.latent_dim is {run.encoder.latent_dim}; it must be ≥ {known[0]}, {known[1]}"
             )
+        if source is not None:
+            problems += source.run_problems(where, dataset, run)
         problems += training_problems(f"{where}.training", run.training)
         runs[name] = run
     problems += warm_start_problems(runs, datasets)

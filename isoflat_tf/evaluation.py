@@ -21,6 +21,7 @@ from isoflat_tf import geometry as geometries
 from isoflat_tf import metrics, stores
 from isoflat_tf.config import EvaluationConfig
 from isoflat_tf.manifolds import Manifold
+from isoflat_tf.neighbour_graph import DataPairs
 from isoflat_tf.registry import Registry
 from isoflat_tf.sampling import pairs_at_distance, pairs_at_radius
 
@@ -378,13 +379,55 @@ def evaluate_pairs(encode: Encode, pairs: xr.Dataset, n_pairs: int, seed: int) -
     d = sub["distance"].values
     phi = encode(np.concatenate([sub[k].values for k in ("x", "y", "z")]))
     phi_x, phi_y, phi_z = np.split(phi, 3)
-    result: dict = {"manifold": None, "geometry": "user", "n_test_pairs": int(d.size)}
-    s = metrics.distortion_ratio(phi_x, phi_y, d)
-    result.update(metrics.distortion_summary(s))
-    result.update(metrics.collapse_summary(s))
-    result.update(metrics.bending_summary(phi_x, phi_y, phi_z, d))
+    result: dict = {"manifold": None, "geometry": "user", **pair_metrics(phi_x, phi_y, phi_z, d)}
     result["skipped"] = SKIPPED_FOR_USER_DATA
     return result, user_latent_dataset(phi_x, sub)
+
+
+def pair_metrics(phi_x: np.ndarray, phi_y: np.ndarray, phi_z: np.ndarray, distance: np.ndarray) -> dict:
+    """Distortion, collapse and bending of an embedding on pairs with their midpoints and distances."""
+    s = metrics.distortion_ratio(phi_x, phi_y, distance)
+    return {
+        "n_test_pairs": int(distance.size),
+        **metrics.distortion_summary(s),
+        **metrics.collapse_summary(s),
+        **metrics.bending_summary(phi_x, phi_y, phi_z, distance),
+    }
+
+
+def evaluate_samples(
+    encode: Encode, samples: xr.Dataset, pairs: DataPairs, config: EvaluationConfig, seed: int
+) -> tuple[dict, xr.Dataset]:
+    """Metrics on a user's held-out samples: distortion and bending on ``pairs`` estimated from them
+    (the data geometry), and neighbourhood preservation against their points (where the store has
+    them, else against the samples themselves)."""
+    images = samples["image"].values
+    latent = np.asarray(encode(images), np.float64)
+    t = pairs.triples
+    result: dict = {
+        "manifold": None,
+        "geometry": "data",
+        "n_test_samples": int(len(images)),
+        # In units of the held-out samples' own graph diameter (scale-free metrics do not depend on it).
+        "test_pair_radius": pairs.radius / pairs.diameter,
+        **pair_metrics(latent[t.x], latent[t.y], latent[t.z], pairs.distance),
+    }
+    reference = samples["point"].values if "point" in samples else images.reshape(len(images), -1)
+    rng = np.random.default_rng(seed)
+    n = min(len(images), config.neighbourhood_points)
+    idx = np.sort(rng.choice(len(images), n, replace=False))
+    high, low = np.asarray(reference[idx], np.float64), latent[idx]
+    result.update(
+        metrics.neighbourhood_preservation(
+            lambda rows: np.linalg.norm(high[rows, None, :] - high[None, :, :], axis=-1),
+            lambda rows: np.linalg.norm(low[rows, None, :] - low[None, :, :], axis=-1),
+            n,
+            config.neighbours,
+        )
+    )
+    result["neighbourhoods_against"] = "point" if "point" in samples else "image"
+    result["skipped"] = SKIPPED_FOR_USER_DATA
+    return result, user_latent_dataset(latent, samples.rename({"point": "x_point"}) if "point" in samples else samples)
 
 
 def _unit_range(a: np.ndarray) -> np.ndarray:

@@ -94,12 +94,7 @@ def interpolation_figure(metrics: dict, title: str) -> plt.Figure:
     Users' own data have no geodesic paths: the figure then says so.
     """
     if "interpolation_error" not in metrics:
-        fig, ax = plt.subplots(figsize=(4.5, 3.5))
-        reason = metrics.get("skipped", {}).get("interpolation_error", "not computed")
-        ax.text(0.5, 0.5, f"interpolation error not computed:\n{reason}", ha="center", va="center", wrap=True)
-        ax.set_axis_off()
-        ax.set_title(f"{title}: latent-linear vs geodesic")
-        return fig
+        return _not_computed(metrics, f"{title}: latent-linear vs geodesic")
     entries = sorted(metrics["interpolation_error"].values(), key=lambda e: e["distance"])
     d = [e["distance"] for e in entries]
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
@@ -202,10 +197,23 @@ def strips_figure(latents: dict[str, xr.Dataset], title: str, example: int = 0) 
     return fig
 
 
+def _not_computed(metrics: dict, title: str) -> plt.Figure:
+    """A panel saying why the interpolation error was not computed (users' data have no geodesics)."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    reason = metrics.get("skipped", {}).get("interpolation_error", "not computed")
+    ax.text(0.5, 0.5, f"interpolation error not computed:\n{reason}", ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    ax.set_title(title)
+    return fig
+
+
 def interpolation_comparison_figure(metrics: dict[str, dict], title: str) -> plt.Figure:
-    """Interpolation error against pair distance, one line per method."""
+    """Interpolation error against pair distance, one line per method (that has it)."""
+    computed = {method: m for method, m in metrics.items() if "interpolation_error" in m}
+    if not computed:
+        return _not_computed(next(iter(metrics.values()), {}), f"{title}: latent-linear vs geodesic")
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for method, m in metrics.items():
+    for method, m in computed.items():
         entries = sorted(m["interpolation_error"].values(), key=lambda e: e["distance"])
         ax.loglog([e["distance"] for e in entries], [e["mean"] for e in entries], "o-", label=method)
     ax.set_xlabel("geodesic distance of the pair")
@@ -221,10 +229,11 @@ BAR_METRICS = tuple(c for c in columns() if c.bars)
 
 
 def bars_figure(rows: pd.DataFrame, title: str) -> plt.Figure:
-    """Headline metrics per method (mean over seeds, std as error bars)."""
-    fig, axes = plt.subplots(1, len(BAR_METRICS), figsize=(4 * len(BAR_METRICS), 3.6))
-    stats = over_seeds(rows, ["method"], [c.name for c in BAR_METRICS])
-    for ax, column in zip(axes, BAR_METRICS, strict=True):
+    """Headline metrics per method (mean over seeds, std as error bars); metrics no method has are left out."""
+    shown = [c for c in BAR_METRICS if c.name in rows and rows[c.name].notna().any()]
+    fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.6), squeeze=False)
+    stats = over_seeds(rows, ["method"], [c.name for c in shown])
+    for ax, column in zip(axes[0], shown, strict=True):
         std = stats[f"{column.name}_std"].fillna(0.0)  # no error bar for a single seed
         ax.bar(range(len(stats)), stats[f"{column.name}_mean"].values, yerr=std.values, color="tab:blue", alpha=0.8)
         ax.set_xticks(range(len(stats)), stats["method"], rotation=45, ha="right", fontsize=8)

@@ -247,3 +247,37 @@ def oracle(manifold: Manifold, geometry: str, **settings):
     if geometry == "image":
         return ImageOracle(manifold, **settings)
     raise ValueError(f"unknown geometry {geometry!r}; available: {', '.join(GEOMETRIES)}")
+
+
+def compare_with_oracle(
+    manifold: Manifold, oracle, x: np.ndarray, y: np.ndarray, z: np.ndarray, distance: np.ndarray
+) -> dict[str, float]:
+    """How far estimated distances and midpoints are from an oracle's (docs/design.md §3, the data geometry).
+
+    ``x``, ``y`` are points of pairs, ``z`` the points taken as their midpoints
+    and ``distance`` the estimated distances. The midpoint error ε is measured
+    where the oracle measures distance (in image units for the image oracle,
+    on the manifold for the intrinsic one), so that ε / d² and 4ε²/d⁴ (what
+    ε adds to b for an encoder with |Dφ| = 1) are in the units of the loss.
+    """
+    true_distance, true_midpoint = oracle.distance_midpoint(x, y)
+    if oracle.name == "image":
+        flat = lambda p: manifold.render(p).reshape(len(p), -1).astype(np.float64)  # noqa: E731
+        error = np.linalg.norm(flat(z) - flat(true_midpoint), axis=1)
+        # b of the identity on the images, with the estimated and with the exact midpoints and distances.
+        second = flat(x) + flat(y)
+        b_estimated = np.sum((second - 2 * flat(z)) ** 2, axis=1) / distance**4
+        b_exact = np.sum((second - 2 * flat(true_midpoint)) ** 2, axis=1) / true_distance**4
+    else:
+        error = manifold.distance(z, true_midpoint)
+        b_estimated = b_exact = np.full(len(x), np.nan)
+    relative = distance / true_distance - 1.0
+    return {
+        "pairs": int(len(x)),
+        "mean_abs_relative_distance_error": float(np.mean(np.abs(relative))),
+        "mean_relative_distance_error": float(np.mean(relative)),
+        "mean_midpoint_error_per_d2": float(np.mean(error / true_distance**2)),
+        "midpoint_bias_on_b": float(np.mean(4.0 * error**2 / true_distance**4)),
+        "b_identity_estimated": float(np.mean(b_estimated)),
+        "b_identity_exact": float(np.mean(b_exact)),
+    }

@@ -1,4 +1,4 @@
-"""Distances and midpoints estimated from samples alone: the ``data`` geometry (docs/design.md §3.3).
+"""Distances and midpoints estimated from samples alone: the ``data`` geometry (docs/design.md §3, the data geometry).
 
 Given samples x_1, …, x_N of a manifold (flattened images or feature
 vectors) and nothing else, this module builds training pairs (x, y), their
@@ -21,7 +21,8 @@ swamps the true bending. Keeping only triples with ρ ≤ c · d² / ℓ bounds 
 bias by 4c²/ℓ² (ℓ: the data's geodesic diameter, estimated on the graph; c:
 ``midpoint_tolerance``), independently of how densely the data is sampled;
 denser data only yields more triples at shorter distances. The pair radius
-is the smallest one that yields the pairs asked for.
+is the smallest one that yields the pairs asked for. Distances are handed
+on in units of ℓ (``DataPairs.distance``).
 
 Everything is NumPy, SciPy and scikit-learn; nothing here imports TensorFlow.
 """
@@ -123,16 +124,26 @@ class DataPairs:
     residual_bias: float
     candidates: int
 
+    @property
+    def distance(self) -> np.ndarray:
+        """The pairs' distances in units of the data's diameter ℓ: what training and evaluation use.
+
+        The loss weighs bending, which has units of 1/length², by λ: measured
+        in diameters, λ means the same for any data, whatever its own units
+        (image distances of one dataset can be 30 times another's).
+        """
+        return self.triples.distance / self.diameter
+
 
 def flatten(samples: np.ndarray) -> np.ndarray:
     """Samples as float32 row vectors (images (n, h, w, c) or features (n, f))."""
     return np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(len(samples), -1))
 
 
-def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int = 1024) -> Graph:
+def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int | None = None) -> Graph:
     """The exact k-nearest-neighbour graph of the rows of ``x``, computed in chunks of rows.
 
-    Memory stays at ``chunk`` × N distances. Distances come from the expansion
+    Memory stays at ``chunk`` × N distances (by default about 2²⁵ of them, 256 MB). Distances come from the expansion
     |a|² + |b|² − 2a·b in float64 on centred data: in float32 it would lose
     the small distances of densely sampled, high-dimensional data.
 
@@ -142,6 +153,7 @@ def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int 
     n = x.shape[0]
     if n <= k:
         raise SamplesError(f"{name}: {n} samples are too few for a graph of {k} neighbours; need more than {k}")
+    chunk = chunk or max(16, min(1024, 2**25 // n))
     x = np.asarray(x, np.float64)
     x = x - x.mean(axis=0)
     squared = np.einsum("nd,nd->n", x, x)
@@ -302,6 +314,7 @@ def estimate_pairs(
     min_distance_fraction: float,
     radius: float | None = None,
     dimension: int | None = None,
+    largest_component: bool = False,
     name: str = "samples",
 ) -> DataPairs:
     """Pairs, distances and midpoints of ``samples`` from the samples alone (see the module docstring).
@@ -315,20 +328,49 @@ def estimate_pairs(
       min_distance_fraction: pairs shorter than this fraction of the radius are left out.
       radius: the pair radius in the samples' units; None chooses it from the data.
       dimension: the intrinsic dimension; None estimates it.
+      largest_component: where the graph falls apart, pair the samples of its
+        largest component only (the indices returned still index ``samples``);
+        otherwise that is an error.
 
     Raises:
       SamplesError: too few samples, duplicates, a disconnected graph, or no pairs.
     """
     start = time.perf_counter()
     x = flatten(samples)
+    if x.shape[0] <= neighbours:
+        raise SamplesError(
+            f"{name}: {x.shape[0]} samples are too few for a graph of {neighbours} neighbours (pairs.neighbours); "
+            f"need more than {neighbours}"
+        )
+    # Fewer samples than candidates: every other sample is a candidate.
+    candidates = min(candidates, x.shape[0] - 1)
     graph = nearest_neighbours(x, max(neighbours, candidates), name)
     labels, sizes = components(graph, neighbours)
     if sizes.size > 1:
-        raise SamplesError(
-            f"{name}: the {neighbours}-neighbour graph has {sizes.size} components of "
-            f"{', '.join(str(s) for s in sizes[:5])}{', …' if sizes.size > 5 else ''} samples: pairs cannot "
-            "connect them. Use more samples or neighbours, or embed only the largest component"
+        described = (
+            f"{sizes.size} components of {', '.join(str(s) for s in sizes[:5])}{', …' if sizes.size > 5 else ''}"
         )
+        if not largest_component:
+            raise SamplesError(
+                f"{name}: the {neighbours}-neighbour graph has {described} samples: pairs cannot connect them. "
+                "Use more samples or neighbours, or embed only the largest component (largest_component: true)"
+            )
+        log.warning("%s: the neighbour graph has %s samples; pairing the largest only", name, described)
+        kept = np.nonzero(labels == 0)[0]
+        pairs = estimate_pairs(
+            samples[kept],
+            n_pairs,
+            rng,
+            neighbours=neighbours,
+            candidates=candidates,
+            midpoint_tolerance=midpoint_tolerance,
+            min_distance_fraction=min_distance_fraction,
+            radius=radius,
+            dimension=dimension,
+            name=name,
+        )
+        t = pairs.triples
+        return dataclasses.replace(pairs, triples=Triples(kept[t.x], kept[t.y], kept[t.z], t.distance, t.residual))
     estimated = intrinsic_dimension(graph)
     dimension = dimension or max(1, round(estimated))
     diameter = geodesic_diameter(graph, neighbours)

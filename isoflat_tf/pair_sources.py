@@ -9,13 +9,15 @@ on it. Nothing else branches on the kind of dataset.
 - ``manifold``: synthetic images of a registered manifold; pairs are sampled
   by a registered strategy (``isoflat_tf.sampling.STRATEGIES``, run setting
   ``pairs.strategy``) with distances and midpoints from the geometry oracle.
+- ``samples_store``: the user's own samples (images, optionally their points),
+  split into training and test samples; pairs, distances and midpoints come
+  from the samples alone (the ``data`` geometry, ``isoflat_tf.neighbour_graph``).
 - ``pairs_store``: the user's own pairs store (README: data contracts), and
   optionally a held-out ``test_store``.
 
-To add one (say, a neighbour graph over a user's points store): subclass
-``PairSource``, give its selecting ``key`` and ``fields``, and register an
-instance with ``SOURCES.add``; add its keys to the dataset section of the
-schema and of ``DatasetConfig``.
+To add one: subclass ``PairSource``, give its selecting ``key`` and
+``fields``, and register an instance with ``SOURCES.add``; add its keys to the
+dataset section of the schema and of ``DatasetConfig``.
 
 This module imports neither TensorFlow nor Keras: the Snakefile uses it.
 """
@@ -41,13 +43,26 @@ class PairSource:
       fields: the other dataset keys that apply to it.
       description: what the source is, for messages.
       synthetic: images rendered from a known manifold: the dataset gets a
-        decoder, baselines, comparison figures and the Γ-limit check.
+        decoder and the Γ-limit check.
+      pairs_defaults: pair settings its runs get unless they set them.
     """
 
     key: str
     fields: frozenset[str]
     description: str
     synthetic: bool
+    pairs_defaults: tuple[tuple[str, object], ...] = ()
+
+    def run_problems(self, where: str, dataset: DatasetConfig, run: RunConfig) -> list[str]:
+        """What a run on a dataset of this source gets wrong."""
+        return []
+
+    def samples_path(self, dataset: DatasetConfig, results: str) -> str | None:
+        """The training samples (images) of the dataset, if it has any: baselines fit on them."""
+        return None
+
+    def check_stores(self, dataset: DatasetConfig) -> None:
+        """Check the user's stores from their metadata, before any job (raises ``StoreError``)."""
 
     def problems(self, where: str, raw: dict) -> list[str]:
         """What a raw dataset entry of this source gets wrong beyond the schema."""
@@ -100,6 +115,9 @@ class ManifoldSource(PairSource):
     def test_path(self, dataset: DatasetConfig, results: str) -> str:
         return f"{results}/data/{dataset.name}/test.zarr"
 
+    def samples_path(self, dataset: DatasetConfig, results: str) -> str:
+        return f"{results}/data/{dataset.name}/train.zarr"
+
     def data_outputs(self, dataset: DatasetConfig, results: str) -> list[str]:
         return [f"{results}/data/{dataset.name}/train.zarr"]
 
@@ -126,14 +144,71 @@ class StoreSource(PairSource):
     def user_stores(self, dataset: DatasetConfig) -> list[str]:
         return [s for s in (dataset.pairs_store, dataset.test_store) if s is not None]
 
+    def check_stores(self, dataset: DatasetConfig) -> None:
+        from isoflat_tf.stores import check_user_stores
+
+        check_user_stores(dataset.pairs_store, dataset.test_store)
+
     def evaluate(self, job) -> dict:
         from isoflat_tf.stages import evaluate
 
         return evaluate.evaluate_on_pairs_store(job)
 
 
+class SamplesSource(PairSource):
+    """The user's own samples: split into training and test samples, pairs estimated from them."""
+
+    def run_problems(self, where: str, dataset: DatasetConfig, run: RunConfig) -> list[str]:
+        if run.pairs.geometry != "data":
+            return [
+                f"{where}.pairs.geometry is {run.pairs.geometry!r}, but dataset {dataset.name!r} has samples only: "
+                "their distances and midpoints come from the data geometry (leave geometry out, or set it to 'data')"
+            ]
+        return []
+
+    def dimension(self, dataset: DatasetConfig) -> tuple[int, str] | None:
+        if dataset.dimension is None:
+            return None
+        return dataset.dimension, f"the dimension given for dataset {dataset.name!r}"
+
+    def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
+        return f"{results}/pairs/{dataset.name}/{run.sampling}.zarr"
+
+    def test_path(self, dataset: DatasetConfig, results: str) -> str:
+        return f"{results}/samples/{dataset.name}/test.zarr"
+
+    def samples_path(self, dataset: DatasetConfig, results: str) -> str:
+        return f"{results}/samples/{dataset.name}/train.zarr"
+
+    def data_outputs(self, dataset: DatasetConfig, results: str) -> list[str]:
+        return [self.samples_path(dataset, results), self.test_path(dataset, results)]
+
+    def user_stores(self, dataset: DatasetConfig) -> list[str]:
+        return [dataset.samples_store]
+
+    def check_stores(self, dataset: DatasetConfig) -> None:
+        from isoflat_tf.stores import check_samples_structure
+
+        check_samples_structure(dataset.samples_store)
+
+    def evaluate(self, job) -> dict:
+        from isoflat_tf.stages import evaluate
+
+        return evaluate.evaluate_on_samples(job)
+
+
 SOURCES.add(
     "manifold", ManifoldSource("manifold", frozenset({"image_size", "n_train", "n_test"}), "synthetic data", True)
+)
+SOURCES.add(
+    "samples_store",
+    SamplesSource(
+        "samples_store",
+        frozenset({"test_fraction", "largest_component", "dimension"}),
+        "your own samples",
+        False,
+        pairs_defaults=(("geometry", "data"),),
+    ),
 )
 SOURCES.add("pairs_store", StoreSource("pairs_store", frozenset({"test_store", "dimension"}), "your own pairs", False))
 

@@ -88,6 +88,9 @@ LATENT = Contract(
 # so does the split of a user's samples store.
 SAMPLES = Contract(kind="samples", variables={"image": DATASET.variables["image"]}, attrs=())
 
+# A user's samples store holds one of these (``check_samples_structure``).
+SAMPLE_VARIABLES = {"image": ("sample", *IMAGE_DIMS), "features": ("sample", "feature")}
+
 # A user's own pairs (or test pairs) store: the pairs variables, no attributes required.
 USER_PAIRS = Contract(kind="pairs", variables=PAIRS.variables, attrs=())
 
@@ -201,16 +204,7 @@ def check_pairs_values(ds: xr.Dataset, name: str) -> None:
     elif np.any(d <= 0):
         problems.append(f"variable 'distance' has {int(np.sum(d <= 0))} non-positive values (min {d.min():g})")
     for k in ("x", "y", "z"):
-        values = ds[k].values
-        bad = int(np.sum(~np.isfinite(values)))
-        if bad:
-            problems.append(f"variable {k!r} has {bad} NaN or infinite pixels")
-        elif values.size and np.abs(values).max() > MAX_ABS_PIXEL:
-            problems.append(
-                f"variable {k!r} has pixels up to {np.abs(values).max():g}; isoflat expects pixel values of order 1 "
-                f"(|pixel| ≤ {MAX_ABS_PIXEL:g}; its own images lie in [0, 1]): scale the images, e.g. divide "
-                "8-bit images by 255"
-            )
+        problems += check_image_values(ds[k].values, name, k)
     if not problems:
         same = identical_images(ds["x"].values, ds["y"].values)
         if same:
@@ -238,18 +232,8 @@ def check_pairs_structure(path: str | os.PathLike) -> tuple[int, ...]:
     ``MIN_PAIRS`` pairs, and point variables that are not numeric. Raises
     ``StoreError`` naming the store and the variable; returns the image shape.
     """
-    import zarr
-
     path = Path(path)
-    if not path.exists():
-        raise StoreError(f"pairs store {path} does not exist")
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
-            group = zarr.open_group(str(path), mode="r")
-            arrays = {name: group[name] for name in group.array_keys()}
-    except Exception as err:  # zarr raises many types for corrupt stores
-        raise StoreError(f"pairs store {path} cannot be opened as Zarr: {err}") from err
+    arrays = _zarr_arrays(path, "pairs")
     problems = []
     for var, spec in PAIRS.variables.items():
         if var not in arrays:
@@ -293,6 +277,86 @@ def check_user_stores(pairs_store: str | os.PathLike, test_store: str | os.PathL
                 f"pairs store {test_store}: images have shape {test_shape}, but the training pairs store "
                 f"{pairs_store} has {shape}: the encoder takes one image shape"
             )
+
+
+def _zarr_arrays(path: Path, kind: str) -> dict:
+    """The arrays of a Zarr group, from metadata only; ``StoreError`` if it is missing or unreadable."""
+    import zarr
+
+    if not path.exists():
+        raise StoreError(f"{kind} store {path} does not exist")
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
+            group = zarr.open_group(str(path), mode="r")
+            return {name: group[name] for name in group.array_keys()}
+    except Exception as err:  # zarr raises many types for corrupt stores
+        raise StoreError(f"{kind} store {path} cannot be opened as Zarr: {err}") from err
+
+
+def check_samples_structure(path: str | os.PathLike, min_samples: int = MIN_PAIRS) -> tuple[int, ...]:
+    """Check a user's samples store from its metadata alone; returns the shape of one sample.
+
+    It needs either ``image`` (sample, height, width, channel) or ``features``
+    (sample, feature), of a float dtype, and at least ``min_samples`` samples;
+    ``point`` (sample, coord), if present, must be numeric with one row per sample.
+    """
+    path = Path(path)
+    arrays = _zarr_arrays(path, "samples")
+    problems = []
+    present = [name for name in SAMPLE_VARIABLES if name in arrays]
+    if len(present) != 1:
+        problems.append(
+            "it must hold exactly one of 'image' (dims ('sample', 'height', 'width', 'channel')) and 'features' "
+            f"(dims ('sample', 'feature')); it has {', '.join(repr(p) for p in present) or 'neither'}"
+        )
+        raise StoreError(f"samples store {path}: " + "; ".join(problems))
+    name = present[0]
+    data, dims = arrays[name], SAMPLE_VARIABLES[name]
+    if data.dtype.kind != "f" or len(data.shape) != len(dims):
+        hint = (
+            "; scale integer values to order one first, e.g. divide 8-bit images by 255"
+            if data.dtype.kind in "iu"
+            else ""
+        )
+        problems.append(
+            f"variable {name!r} has dtype {data.dtype} and shape {data.shape}; expected floats with dims {dims}{hint}"
+        )
+    elif data.shape[0] < min_samples:
+        problems.append(f"it has {data.shape[0]} samples; at least {min_samples} are needed")
+    point = arrays.get("point")
+    if point is not None and (point.dtype.kind not in "fiu" or len(point.shape) != 2):
+        problems.append(
+            f"variable 'point' has dtype {point.dtype} and shape {point.shape}; "
+            "expected numbers with dims ('sample', 'coord')"
+        )
+    elif point is not None and point.shape[0] != data.shape[0]:
+        problems.append(f"variable 'point' has {point.shape[0]} rows, but {name!r} has {data.shape[0]} samples")
+    if problems:
+        raise StoreError(f"samples store {path}: " + "; ".join(problems))
+    return tuple(data.shape[1:])
+
+
+def samples_as_images(ds: xr.Dataset) -> np.ndarray:
+    """The samples of a user's samples store as float32 images: feature vectors become 1 × 1 images
+    with one channel per feature (the encoder then has no convolutions, ``isoflat_tf.encoder``)."""
+    if "features" in ds:
+        return ds["features"].values.astype(np.float32)[:, None, None, :]
+    return ds["image"].values.astype(np.float32)
+
+
+def check_image_values(images: np.ndarray, name: str, variable: str = "image") -> list[str]:
+    """Problems with pixel values: NaN or infinite pixels, or pixels far outside order 1."""
+    bad = int(np.sum(~np.isfinite(images)))
+    if bad:
+        return [f"variable {variable!r} has {bad} NaN or infinite pixels"]
+    if images.size and np.abs(images).max() > MAX_ABS_PIXEL:
+        return [
+            f"variable {variable!r} has pixels up to {np.abs(images).max():g}; isoflat expects pixel values of order 1 "
+            f"(|pixel| ≤ {MAX_ABS_PIXEL:g}; its own images lie in [0, 1]): scale the images, e.g. divide "
+            "8-bit images by 255"
+        ]
+    return []
 
 
 def open_pairs(path: str | os.PathLike, contract: Contract = USER_PAIRS) -> xr.Dataset:

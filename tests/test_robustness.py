@@ -385,6 +385,14 @@ def test_after_a_kill_a_changed_config_trains_afresh_and_an_edited_store_reruns(
     assert state.exists()
     # A SIGKILL leaves Snakemake's lock: the one manual step left (docs/robustness.md).
     run_snakemake(work, "--unlock", "--configfile", user_run_config(tmp_path, pairs, 2, 0.5))
+    # An output the killed job had begun to write (as a writer that is not atomic would leave it):
+    # Snakemake marked it incomplete. Without the default profile that stops every plain rerun ...
+    (work / "results/runs/mine/history.csv").write_text("epoch\n1\n")
+    config_a = user_run_config(tmp_path, pairs, 500, 1.0)
+    proc = run_snakemake(work, "-n", target, "--workflow-profile", "none", "--configfile", config_a, check=False)
+    assert proc.returncode != 0 and "incomplete" in (proc.stdout + proc.stderr).lower()
+    # ... with it (rerun-incomplete), a plain rerun redoes the job.
+    assert planned_jobs(run_snakemake(work, "-n", target, "--configfile", config_a).stdout).get("train") == 1
     # Settings B (another λ): the stale checkpoint is discarded, training starts afresh.
     run_snakemake(work, "--cores", "1", target, "--configfile", user_run_config(tmp_path, pairs, 2, 0.5))
     log = (work / "results/logs/train/mine.log").read_text()

@@ -16,7 +16,7 @@ BUNDLED_PHOTOS = ("gravel", "grass", "camera", "brick", "moon", "coins", "text",
 
 
 @functools.cache
-def photo_coefficients(photo: str, top: int, left: int, height: int, width: int) -> np.ndarray:
+def photo_coefficients(photo: str, top: int, left: int, height: int, width: int, blur: float = 0.0) -> np.ndarray:
     """Cubic B-spline coefficients of a block of a bundled greyscale photograph, scaled to [0, 1].
 
     The spline interpolates the photo's pixels (prefiltered once, over the
@@ -26,6 +26,10 @@ def photo_coefficients(photo: str, top: int, left: int, height: int, width: int)
     combination of its coefficients, so every value of the spline in the
     block lies in [0, 1] too (the interpolated pixel values themselves may
     stay a little inside it).
+
+    ``blur`` > 0 low-passes the photo first with a Gaussian of that standard
+    deviation (photo pixels): an anti-aliasing filter for images that sample
+    the photo more coarsely than one pixel per photo pixel.
     """
     import skimage.data
     from scipy import ndimage
@@ -35,11 +39,15 @@ def photo_coefficients(photo: str, top: int, left: int, height: int, width: int)
     image = np.asarray(getattr(skimage.data, photo)(), dtype=np.float64) / 255.0
     if image.ndim != 2:
         raise ValueError(f"photo {photo!r} is not greyscale (shape {image.shape})")
+    if not blur >= 0.0:
+        raise ValueError(f"the blur of photo {photo!r} must be ≥ 0 photo pixels, not {blur}")
     if top < 0 or left < 0 or top + height > image.shape[0] or left + width > image.shape[1]:
         raise ValueError(
             f"the block rows {top}..{top + height}, columns {left}..{left + width} (with the spline's support) "
             f"leaves the photo {photo!r} of shape {image.shape}"
         )
+    if blur > 0.0:
+        image = ndimage.gaussian_filter(image, blur, mode="mirror")
     coefficients = ndimage.spline_filter(image, order=3, mode="mirror")[top : top + height, left : left + width]
     low, high = coefficients.min(), coefficients.max()
     return (coefficients - low) / (high - low)

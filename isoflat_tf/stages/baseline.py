@@ -1,4 +1,5 @@
-"""Stage of rule ``baseline``: a registered baseline fitted on the training images, scored like a run."""
+"""Stage of rule ``baseline``: a registered baseline fitted on the training images, scored like a run
+(by the evaluation of the dataset's pair source)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import logging
 import os
 import time
 
-from isoflat_tf import runtime, stores
+from isoflat_tf import pair_sources, runtime, stores
 from isoflat_tf.baselines import fit_baseline
 from isoflat_tf.config import BaselineConfig, DatasetConfig, EncoderConfig, EvaluationConfig, PairsConfig
 from isoflat_tf.seeds import derive_seed
-from isoflat_tf.stages.evaluate import EvaluationJob, evaluate_on_manifold
+from isoflat_tf.stages.evaluate import EvaluationJob
 
 log = logging.getLogger("isoflat")
 
@@ -35,7 +36,7 @@ def baseline(
     ``encoder`` gives the latent dimension (and the autoencoder's architecture).
     """
     runtime.configure_tensorflow(derive_seed(seed, dataset.name, method), threads, "auto")
-    images = stores.open_store(train, stores.DATASET)["image"].values
+    images = stores.open_store(train, stores.SAMPLES)["image"].values
     start = time.perf_counter()
     embedding = fit_baseline(method, images, encoder, baselines, derive_seed(seed, dataset.name, method, "fit"))
     log.info("fitted %s on %d images of %s in %.1fs", method, len(images), dataset.name, time.perf_counter() - start)
@@ -50,4 +51,4 @@ def baseline(
         metrics=metrics,
         labels={"run": f"{dataset.name}/{method}", "method": method, "seed": seed},
     )
-    return evaluate_on_manifold(job)
+    return pair_sources.of_dataset(dataset).evaluate(job)

@@ -14,9 +14,11 @@ import os
 import time
 from collections.abc import Callable
 
-from isoflat_tf import manifolds, pair_sources, runtime, stores
+import numpy as np
+
+from isoflat_tf import manifolds, neighbour_graph, pair_sources, runtime, stores
 from isoflat_tf.config import DatasetConfig, EvaluationConfig, PairsConfig, RunConfig
-from isoflat_tf.evaluation import evaluate_embedding, evaluate_pairs
+from isoflat_tf.evaluation import evaluate_embedding, evaluate_pairs, evaluate_samples
 from isoflat_tf.seeds import derive_seed
 
 log = logging.getLogger("isoflat")
@@ -98,6 +100,31 @@ def evaluate_on_pairs_store(job: EvaluationJob) -> dict:
     result, latent_ds = evaluate_pairs(job.encode, stores.open_pairs(job.test), job.evaluation.n_pairs, seed)
     source = "test_store" if dataset.test_store else "pairs_store (training pairs: no test_store given)"
     result = {**job.labels, "dataset": dataset.name, "evaluated_on": source, "store": str(job.test), **result}
+    return _record(job, result, latent_ds, start)
+
+
+def evaluate_on_samples(job: EvaluationJob) -> dict:
+    """Evaluate on a user's held-out samples, with pairs estimated from them as the training pairs were."""
+    dataset, pairs = job.dataset, job.pairs
+    start = time.perf_counter()
+    samples = stores.open_store(job.test, stores.SAMPLES)
+    seed = derive_seed(job.labels["seed"], dataset.name, "evaluation")
+    n = samples.sizes["sample"]
+    # The held-out samples are fewer than the training ones: their own radius, capped neighbourhoods.
+    test_pairs = neighbour_graph.estimate_pairs(
+        samples["image"].values,
+        job.evaluation.n_pairs,
+        np.random.default_rng(seed),
+        neighbours=min(pairs.neighbours, n - 1),
+        candidates=min(pairs.candidates, n - 1),
+        midpoint_tolerance=pairs.midpoint_tolerance,
+        min_distance_fraction=pairs.min_distance_fraction,
+        dimension=dataset.dimension,
+        largest_component=dataset.largest_component,
+        name=f"test samples {job.test}",
+    )
+    result, latent_ds = evaluate_samples(job.encode, samples, test_pairs, job.evaluation, seed)
+    result = {**job.labels, "dataset": dataset.name, "evaluated_on": "test samples", **result}
     return _record(job, result, latent_ds, start)
 
 

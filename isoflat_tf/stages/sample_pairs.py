@@ -95,6 +95,7 @@ def estimate_pairs(
             min_distance_fraction=pairs.min_distance_fraction,
             radius=None if pairs.radius == "auto" else pairs.radius,
             dimension=known[0] if known else None,
+            largest_component=dataset.largest_component,
             name=f"samples store {samples}",
         )
     except neighbour_graph.SamplesError as err:
@@ -107,13 +108,14 @@ def estimate_pairs(
         "dimension": estimated.dimension,
         "geometry": "data",
         "strategy": "mirror",
-        "delta": estimated.radius,
-        "radius": estimated.radius,
+        "delta": estimated.radius / estimated.diameter,
+        "distance_unit": "the samples' graph diameter",
         "diameter": estimated.diameter,
+        "radius_in_data_units": estimated.radius,
         "residual_bias": estimated.residual_bias,
         "candidates_found": estimated.candidates,
         "seed": seed,
     }
-    ds_out = stores.pairs_from_arrays(images[t.x], images[t.y], images[t.z], t.distance, points, attrs)
+    ds_out = stores.pairs_from_arrays(images[t.x], images[t.y], images[t.z], estimated.distance, points, attrs)
     stores.write_store(ds_out, store, stores.PAIRS)
     log.info("wrote %s", store)

@@ -8,7 +8,7 @@ from isoflat_tf.fingerprint import store_fingerprint
 from isoflat_tf.memory import memory_limit, memory_problems
 from isoflat_tf.pair_sources import of_dataset
 from isoflat_tf.params import to_params
-from isoflat_tf.stores import StoreError, check_user_stores
+from isoflat_tf.stores import StoreError
 from isoflat_tf.theory import MANIFOLDS as THEORY_MANIFOLDS
 from isoflat_tf.yaml_file import YamlFileError, load_yaml
 
@@ -20,9 +20,7 @@ try:
     # Users' own stores: their structure is checked from metadata before any
     # job starts; the values (NaN, distances) are checked when a job loads them.
     for _dataset in EXPERIMENT.datasets.values():
-        _stores = of_dataset(_dataset).user_stores(_dataset)
-        if _stores:
-            check_user_stores(_dataset.pairs_store, _dataset.test_store)
+        of_dataset(_dataset).check_stores(_dataset)
     _too_big = memory_problems(EXPERIMENT, memory_limit(EXPERIMENT))
     if _too_big:
         raise ConfigError("the config needs more memory than there is:\n  " + "\n  ".join(_too_big))
@@ -32,10 +30,7 @@ except (ConfigError, StoreError, YamlFileError) as err:
 # A user's store is an input the workflow did not write: a param from its files'
 # sizes and times reruns its jobs when it is edited in place (docs/robustness.md).
 STORE_FINGERPRINTS = {
-    store: store_fingerprint(store)
-    for d in EXPERIMENT.datasets.values()
-    for store in (d.pairs_store, d.test_store)
-    if store is not None
+    store: store_fingerprint(store) for d in EXPERIMENT.datasets.values() for store in of_dataset(d).user_stores(d)
 }
 
 RESOURCES = EXPERIMENT.resources
@@ -132,8 +127,8 @@ def first_seed_of_each_method(dataset):
 
 
 def datasets_with_runs():
-    """Datasets of a known manifold with runs: they get baselines and comparison figures."""
-    return [name for name in EXPERIMENT.datasets if dataset_runs(name) and source(name).synthetic]
+    """Datasets with samples (a known manifold's or the user's) and runs: they get baselines and comparison figures."""
+    return [name for name in EXPERIMENT.datasets if dataset_runs(name) and samples_path(name) is not None]
 
 
 def all_metrics():
@@ -145,7 +140,7 @@ def all_metrics():
 
 def test_path(run):
     """The store a run is evaluated on: the test points, or a user's test (else training) pairs."""
-    return source(run.dataset).test_path(EXPERIMENT.datasets[run.dataset], RESULTS)
+    return dataset_test_path(run.dataset)
 
 
 def all_outputs():
@@ -166,9 +161,15 @@ def all_outputs():
 COMPARISON_FIGURES = ("embeddings", "strips", "interpolation", "bars")
 
 
-def data_samples(dataset):
-    """The training samples store of a dataset, which the data geometry estimates pairs from."""
-    return [f"{RESULTS}/data/{dataset}/train.zarr"]
+def samples_path(dataset):
+    """The training samples store of a dataset (None if it has only pairs): the data geometry
+    estimates pairs from it, baselines fit on it."""
+    return source(dataset).samples_path(EXPERIMENT.datasets[dataset], RESULTS)
+
+
+def dataset_test_path(dataset):
+    """The store a dataset's runs and baselines are evaluated on."""
+    return source(dataset).test_path(EXPERIMENT.datasets[dataset], RESULTS)
 
 
 def sampling_run(wildcards):

@@ -30,8 +30,8 @@ rule train_decoder:
 rule baseline:
     """A baseline fitted on the training images, scored by the evaluation of the dataset's first run."""
     input:
-        train=f"{RESULTS}/data/{{dataset}}/train.zarr",
-        test=f"{RESULTS}/data/{{dataset}}/test.zarr",
+        train=lambda w: samples_path(w.dataset),
+        test=lambda w: dataset_test_path(w.dataset),
         code=lambda w: code("baseline", [w.dataset], [w.method]),
     output:
         latent=directory(f"{RESULTS}/baselines/{{dataset}}/{{method}}/seed{{seed}}/latent.zarr"),

@@ -24,12 +24,39 @@ rule synthesize:
         "../scripts/synthesize.py"
 
 
+rule split_samples:
+    """A user's samples store, checked, split into training and test samples."""
+    input:
+        store=lambda w: config_entry("datasets", w.dataset).samples_store,
+        code=code("split_samples"),
+    output:
+        train=directory(f"{RESULTS}/samples/{{dataset}}/train.zarr"),
+        test=directory(f"{RESULTS}/samples/{{dataset}}/test.zarr"),
+    params:
+        dataset=lambda w: to_params(EXPERIMENT.datasets[w.dataset]),
+        seed=EXPERIMENT.seed,
+        # Reruns the split when the user edits the store in place.
+        fingerprint=lambda w: store_params(config_entry("datasets", w.dataset).samples_store),
+    log:
+        f"{RESULTS}/logs/split_samples/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/split_samples/{{dataset}}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    threads: 1
+    conda:
+        "../envs/isoflat.yaml"
+    script:
+        "../scripts/split_samples.py"
+
+
 rule sample_pairs:
     """Training pairs (x, y, midpoint z, distance d) at scale δ, with their images."""
     input:
         code=lambda w: code("sample_pairs", [w.dataset]),
         # The data geometry estimates the pairs from the dataset's training samples.
-        samples=lambda w: data_samples(w.dataset) if sampling_run(w).pairs.geometry == "data" else [],
+        samples=lambda w: [samples_path(w.dataset)] if sampling_run(w).pairs.geometry == "data" else [],
     output:
         store=directory(f"{RESULTS}/pairs/{{dataset}}/{{sampling}}.zarr"),
     params:

@@ -1,0 +1,80 @@
+"""benchmarks/scaling.py on tiny samples: its table, its memory refusal and its limits on a child."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+
+import pytest
+
+from isoflat_tf.config import EvaluationConfig
+
+from .conftest import ROOT
+
+
+def load_benchmark(name: str):
+    """A benchmark script as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+scaling = load_benchmark("scaling")
+
+TINY = scaling.Settings(
+    image_size=8,
+    n_pairs=200,
+    epochs=1,
+    n_test=150,
+    warmup_samples=50,
+    evaluation=EvaluationConfig(n_pairs=300, n_paths=30, neighbourhood_points=100, far_pairs=200),
+)
+TIMES = ("train_s", "total_s", "peak_gb")
+
+
+def test_scaling_measures_isoflat_in_process_and_isomap_in_a_child(tmp_path):
+    isoflat = scaling.measure("isoflat", 300, TINY, tmp_path / "isoflat")
+    isomap = scaling.run_one("isomap", 300, TINY, scaling.Limits(), tmp_path)
+    table = scaling.table_frame([isoflat, isomap])
+    assert list(table.columns[: len(scaling.HEADERS)]) == list(scaling.HEADERS)
+    assert list(table["status"].fillna(scaling.OK)) == [scaling.OK, scaling.OK]
+    for column in (*TIMES, *scaling.QUALITY):
+        assert table[column].map(math.isfinite).all(), (column, table[column].tolist())
+    assert isoflat["pairs"] == TINY.n_pairs and isoflat["graph_pairs_s"] > 0
+    assert isoflat["total_s"] == pytest.approx(isoflat["graph_pairs_s"] + isoflat["train_s"])
+    assert math.isnan(table["graph_pairs_s"][1])  # a baseline's graph is part of its fit
+    # The child's own peak (os.wait4), in GB: a Python process with NumPy and scikit-learn.
+    assert 0.05 < isomap["peak_gb"] < 4
+    assert 0 <= table["trustworthiness"].min() and table["trustworthiness"].max() <= 1
+    header = [cell.strip() for cell in scaling.markdown(table).splitlines()[0].strip("|").split("|")]
+    assert header == list(scaling.HEADERS.values()) and "peak GB" in header
+
+
+def test_scaling_refuses_a_size_whose_estimate_exceeds_the_limit(tmp_path):
+    limits = scaling.Limits(memory=8 * scaling.GB)
+    full = scaling.Settings()
+    # Isomap's dense geodesic matrix, its kernel and KernelPCA's copy: 3 · 8 N² bytes.
+    assert scaling.memory_estimate("isomap", 64000, full) > 3 * 8 * 64000**2
+    assert "more than the 8 GB limit" in scaling.refusal("isomap", 64000, full, limits)
+    assert scaling.refusal("isomap", 16000, full, limits) is None
+    assert scaling.refusal("isoflat", 128000, full, limits) is None
+    table = scaling.run_all(["isomap"], [40000, 20000], full, scaling.Limits(memory=1 * scaling.GB), tmp_path)
+    assert list(table["N"]) == [20000, 40000] and set(table["status"]) == {scaling.REFUSED}
+    assert (table["estimate_gb"] > 1).all() and table["note"].str.contains("GB").all()
+    assert not (tmp_path / "logs").exists()  # refused before any child started
+    text = scaling.write_outputs(table, scaling.Limits(memory=1 * scaling.GB), tmp_path)
+    assert "needs at least" in text and (tmp_path / "scaling.png").stat().st_size > 0
+
+
+def test_scaling_stops_a_child_past_the_memory_limit_and_skips_larger_sizes(tmp_path):
+    # Far below what the child's imports alone take, far above the estimate of the size.
+    limits = scaling.Limits(memory=0.08 * scaling.GB, seconds=300)
+    assert scaling.memory_estimate("isomap", 300, TINY) < limits.memory
+    table = scaling.run_all(["isomap"], [300, 600], TINY, limits, tmp_path)
+    assert list(table["status"]) == [scaling.EXCEEDED_MEMORY, scaling.SKIPPED]
+    assert table["peak_gb"][0] > 0.08 and "past the 0.08 GB limit" in table["note"][0]
+    text = scaling.write_outputs(table, limits, tmp_path)
+    assert "exceeded memory" in text and (tmp_path / "scaling.png").stat().st_size > 0
