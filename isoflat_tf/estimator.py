@@ -183,10 +183,12 @@ class IsoFlat(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
       verbose: 0 logs warnings only; 1 logs progress too.
 
     Attributes:
-      encoder_: the trained Keras encoder (maps into the units of X's distances).
+      encoder_: the trained Keras encoder. It maps into units of ``diameter_``, like the workflow's
+        ``data`` geometry: latent distances times ``diameter_`` estimate distances in X's units.
       decoder_: the fitted Keras decoder, or None.
       pairs_: the training pairs (``neighbour_graph.DataPairs``: indices into X, distances, residuals).
-      n_pairs_, radius_, dimension_: how many pairs, their radius, the intrinsic dimension used.
+      n_pairs_, radius_, dimension_: how many pairs, their radius (in X's units), the intrinsic dimension used.
+      diameter_: ℓ, the data's geodesic diameter estimated on the neighbour graph, in X's units.
       neighbours_, candidates_: the graph settings used (capped at n_samples − 1).
       history_: one dict per training epoch (losses, learning rate, ...).
       seed_: the seed of the fit: ``random_state=seed_`` repeats it.
@@ -265,7 +267,9 @@ class IsoFlat(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 name="X",
             )
             t = pairs.triples
-            arrays = {"x": X[t.x], "y": X[t.y], "z": X[t.z], "distance": t.distance}
+            # Distances in units of the data's graph diameter, as the workflow trains on them: λ then
+            # means the same whatever X's units.
+            arrays = {"x": X[t.x], "y": X[t.y], "z": X[t.z], "distance": pairs.distance}
             with tempfile.TemporaryDirectory(prefix="isoflat-") as tmp:
                 encoder, history = training.train(
                     arrays,
@@ -285,13 +289,14 @@ class IsoFlat(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
                 decoder, _ = fit_decoder(encode(X), X, settings.decoder, derive_seed(seed, "decoder"))
         self.encoder_, self.decoder_, self.history_, self.pairs_ = encoder, decoder, history, pairs
-        self.n_pairs_, self.radius_, self.dimension_ = len(t), pairs.radius, pairs.dimension
+        self.n_pairs_, self.radius_, self.diameter_ = len(t), pairs.radius, pairs.diameter
+        self.dimension_ = pairs.dimension
         self.neighbours_, self.candidates_, self.seed_ = neighbours, candidates, seed
         self._n_features_out = settings.encoder.latent_dim
         return self
 
     def transform(self, X) -> np.ndarray:
-        """The embedding φ(X): (n_samples, latent_dim) float64."""
+        """The embedding φ(X): (n_samples, latent_dim) float64, in units of ``diameter_``."""
         from isoflat_tf import runtime
 
         check_is_fitted(self, "encoder_")

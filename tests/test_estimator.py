@@ -50,7 +50,7 @@ def test_images_fit_transform_and_inverse_transform_round_trip(fitted_images, im
     assert latent.shape == (len(images), 2) and latent.dtype == np.float64
     assert np.isfinite(latent).all() and latent.std(axis=0).min() > 0
     assert estimator.sample_shape_ == (12, 12, 1) and estimator.n_features_in_ == 144
-    assert estimator.dimension_ == 2 and 0 < estimator.n_pairs_ <= 400 and estimator.radius_ > 0
+    assert estimator.dimension_ == 2 and 0 < estimator.n_pairs_ <= 400 and 0 < estimator.radius_ < estimator.diameter_
     assert len(estimator.history_) >= 1 and "val_loss" in estimator.history_[0]
     assert len(estimator.pairs_.triples) == estimator.n_pairs_
     assert any(layer.__class__.__name__ == "Conv2D" for layer in estimator.encoder_.layers)
