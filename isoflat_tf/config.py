@@ -94,13 +94,13 @@ class LossConfig:
 
 @dataclasses.dataclass(frozen=True)
 class EncoderConfig:
-    """Architecture of the conv encoder (see ``isoflat_tf.encoder``).
+    """Architecture of the encoder (see ``isoflat_tf.encoder``): convolutional for images, dense for vectors.
 
     Attributes:
       latent_dim: l, the latent dimension (≥ the manifold's dimension).
-      conv_filters: filters of each stride-2 convolution.
-      kernel_size: convolution kernel size.
-      dense_units: widths of the dense layers after flattening.
+      conv_filters: filters of each stride-2 convolution (images only).
+      kernel_size: convolution kernel size (images only).
+      dense_units: widths of the dense layers after flattening (or on the feature vector).
       activation: activation of the convolutions (a smooth one).
       dense_activation: activation of the dense layers.
     """
@@ -211,7 +211,7 @@ class DecoderConfig:
 
     Attributes:
       dense_units: widths of the dense layers from the latent.
-      conv_filters: filters of each stride-2 transposed convolution (coarse to fine).
+      conv_filters: filters of each stride-2 transposed convolution (coarse to fine; images only).
       activation: activation of the hidden layers.
       epochs, batch_size, learning_rate: Adam fitting with cosine decay.
     """

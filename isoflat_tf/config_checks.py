@@ -28,6 +28,24 @@ def non_finite_numbers(raw: Any, where: tuple[str, ...] = ()) -> list[str]:
     return []
 
 
+def training_problems(where: str, training) -> list[str]:
+    """Training settings that contradict each other (``where``: the dotted key of the section)."""
+    problems = []
+    if training.final_learning_rate > training.learning_rate:
+        problems.append(
+            f"{where}.final_learning_rate ({training.final_learning_rate:g}) must be ≤ "
+            f"learning_rate ({training.learning_rate:g})"
+        )
+    if training.start_epochs > training.epochs:
+        problems.append(f"{where}.start_epochs ({training.start_epochs}) must be ≤ epochs ({training.epochs})")
+    if training.bending_warmup_epochs > training.epochs:
+        problems.append(
+            f"{where}.bending_warmup_epochs ({training.bending_warmup_epochs:g}) must be ≤ "
+            f"epochs ({training.epochs}): λ would never reach loss.bending_weight"
+        )
+    return problems
+
+
 def neighbourhood_problems(experiment) -> list[str]:
     """Sizes too small for the neighbourhood metrics and the neighbour-graph baselines.
 

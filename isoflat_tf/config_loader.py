@@ -34,7 +34,7 @@ from isoflat_tf.config import (
     SweepConfig,
     TrainingConfig,
 )
-from isoflat_tf.config_checks import neighbourhood_problems, non_finite_numbers
+from isoflat_tf.config_checks import neighbourhood_problems, non_finite_numbers, training_problems
 from isoflat_tf.params import merge, tuples
 from isoflat_tf.sweeps import expand_sweep, sweep_problems
 from isoflat_tf.yaml_file import YamlFileError, load_yaml
@@ -95,8 +95,8 @@ def load_schema(path: Path = SCHEMA_PATH) -> dict:
     return schema
 
 
-def validate_schema(raw: dict, schema: dict | None = None) -> None:
-    """Raise ``ConfigError`` listing every schema violation of ``raw``."""
+def validate_schema(raw: dict, schema: dict | None = None, what: str = "config") -> None:
+    """Raise ``ConfigError`` listing every schema violation of ``raw`` (``what``: the name the message gives it)."""
     schema = schema or load_schema()
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
@@ -105,7 +105,7 @@ def validate_schema(raw: dict, schema: dict | None = None) -> None:
         leaves = []
         for err in errors:
             leaves.extend(_leaf_errors(err))
-        raise ConfigError("invalid config:\n  " + "\n  ".join(dict.fromkeys(_schema_message(e) for e in leaves)))
+        raise ConfigError(f"invalid {what}:\n  " + "\n  ".join(dict.fromkeys(_schema_message(e) for e in leaves)))
 
 
 def _leaf_errors(err: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
@@ -183,20 +183,7 @@ def load_config(raw: dict[str, Any]) -> ExperimentConfig:
             )
         if source is not None:
             problems += source.run_problems(where, dataset, run)
-        if run.training.final_learning_rate > run.training.learning_rate:
-            problems.append(
-                f"{where}.training.final_learning_rate ({run.training.final_learning_rate:g}) must be ≤ "
-                f"learning_rate ({run.training.learning_rate:g})"
-            )
-        if run.training.start_epochs > run.training.epochs:
-            problems.append(
-                f"{where}.training.start_epochs ({run.training.start_epochs}) must be ≤ epochs ({run.training.epochs})"
-            )
-        if run.training.bending_warmup_epochs > run.training.epochs:
-            problems.append(
-                f"{where}.training.bending_warmup_epochs ({run.training.bending_warmup_epochs:g}) must be ≤ "
-                f"epochs ({run.training.epochs}): λ would never reach loss.bending_weight"
-            )
+        problems += training_problems(f"{where}.training", run.training)
         runs[name] = run
     problems += warm_start_problems(runs, datasets)
     if problems:

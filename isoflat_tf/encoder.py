@@ -1,4 +1,4 @@
-"""The convolutional encoder φ: images → R^l, built from standard Keras layers.
+"""The encoder φ: images → R^l (convolutional) or feature vectors → R^l (dense), from standard Keras layers.
 
 It is a plain functional ``keras.Model`` so that ``encoder.keras`` reloads with
 ``keras.models.load_model`` and no ``custom_objects``.
@@ -12,21 +12,28 @@ from isoflat_tf.config import EncoderConfig
 
 
 def build_encoder(
-    image_shape: tuple[int, int, int], config: EncoderConfig, name: str = "encoder", output_scale: float = 1.0
+    input_shape: tuple[int, ...], config: EncoderConfig, name: str = "encoder", output_scale: float = 1.0
 ) -> keras.Model:
     """A conv encoder: stride-2 convolutions, flatten, dense layers, linear latent layer.
 
+    ``input_shape``: (height, width, channel) of images, or (features,) of
+    feature vectors, which get the dense layers only (``conv_filters`` and
+    ``kernel_size`` are not used): a vector's entries have no grid to convolve over.
     ``output_scale``: a fixed factor on the latent (the training's length unit,
     docs/design.md): the trainable layers then produce outputs of order one
     while the encoder maps into the units of the pair distances.
     """
-    inputs = keras.Input(shape=image_shape, name="image")
+    images = len(input_shape) == 3
+    if not images and len(input_shape) != 1:
+        raise ValueError(f"encoder input shape {tuple(input_shape)}: expected (height, width, channel) or (features,)")
+    inputs = keras.Input(shape=tuple(input_shape), name="image" if images else "features")
     h = inputs
-    for i, filters in enumerate(config.conv_filters):
+    for i, filters in enumerate(config.conv_filters if images else ()):
         h = keras.layers.Conv2D(
             filters, config.kernel_size, strides=2, padding="same", activation=config.activation, name=f"conv{i}"
         )(h)
-    h = keras.layers.Flatten(name="flatten")(h)
+    if images:
+        h = keras.layers.Flatten(name="flatten")(h)
     for i, units in enumerate(config.dense_units):
         h = keras.layers.Dense(units, activation=config.dense_activation, name=f"dense{i}")(h)
     # float32 latents under mixed precision: the loss takes second differences of them.
