@@ -349,7 +349,7 @@ def train(
         loss, chosen, model, recorded = min(starts, key=lambda entry: entry[:2])
         if n_starts > 1:
             log.info("continuing start %d (monitored loss %.4g)", chosen + 1, loss)
-            elapsed -= sum(seconds for _, seconds in recorded.values())  # counted again below
+        elapsed -= sum(seconds for _, seconds in recorded.values())  # the chosen start's epochs count again below
         del starts
         done, history = 0, []
         best_weights = model.encoder.get_weights()
