@@ -17,18 +17,21 @@ def build_encoder(
     """A conv encoder: stride-2 convolutions, flatten, dense layers, linear latent layer.
 
     ``input_shape``: (height, width, channel) of images, or (features,) of
-    feature vectors, which get the dense layers only (``conv_filters`` and
-    ``kernel_size`` are not used): a vector's entries have no grid to convolve over.
+    feature vectors (or (1, 1, features)), which get the dense layers only
+    (``conv_filters`` and ``kernel_size`` are not used): a vector's entries
+    have no grid to convolve over.
     ``output_scale``: a fixed factor on the latent (the training's length unit,
     docs/design.md): the trainable layers then produce outputs of order one
     while the encoder maps into the units of the pair distances.
     """
-    images = len(input_shape) == 3
-    if not images and len(input_shape) != 1:
+    if len(input_shape) not in (1, 3):
         raise ValueError(f"encoder input shape {tuple(input_shape)}: expected (height, width, channel) or (features,)")
+    images = len(input_shape) == 3
     inputs = keras.Input(shape=tuple(input_shape), name="image" if images else "features")
+    # Feature vectors in the workflow's stores travel as 1 × 1 images (``stores.samples_as_images``).
+    convolve = images and tuple(input_shape[:2]) != (1, 1)
     h = inputs
-    for i, filters in enumerate(config.conv_filters if images else ()):
+    for i, filters in enumerate(config.conv_filters if convolve else ()):
         h = keras.layers.Conv2D(
             filters, config.kernel_size, strides=2, padding="same", activation=config.activation, name=f"conv{i}"
         )(h)

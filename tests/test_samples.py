@@ -204,3 +204,22 @@ def test_samples_datasets_train_on_the_data_geometry_only():
     raw = samples_config("s.zarr", n_train=10)
     with pytest.raises(ConfigError, match=r"n_train apply to synthetic data \('manifold'\) only"):
         load_config(raw)
+
+
+def test_feature_vectors_travel_as_one_by_one_images_to_a_dense_encoder(tmp_path):
+    import keras
+
+    from isoflat_tf.config import EncoderConfig
+    from isoflat_tf.encoder import build_encoder
+
+    angle = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+    features = np.c_[np.cos(angle), np.sin(angle), np.zeros((60, 3))] @ np.random.default_rng(0).normal(size=(5, 5))
+    store = write(xr.Dataset({"features": (("sample", "feature"), features)}), tmp_path / "f.zarr")
+    assert stores.check_samples_structure(store) == (5,)
+    dataset = DatasetConfig(name="mine", samples_store=store)
+    split_samples(dataset=dataset, seed=0, store=store, train=tmp_path / "t", test=tmp_path / "v")
+    train = stores.open_store(tmp_path / "t", stores.SAMPLES)
+    assert train["image"].shape == (48, 1, 1, 5)
+    encoder = build_encoder(train["image"].shape[1:], EncoderConfig(latent_dim=2, dense_units=(8,)))
+    assert not any(isinstance(layer, keras.layers.Conv2D) for layer in encoder.layers)
+    assert encoder(train["image"].values).shape == (48, 2)
