@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 
 import numpy as np
@@ -323,8 +324,7 @@ def estimate_pairs(
       samples: (N, …) images or feature vectors.
       n_pairs: pairs wanted; fewer are returned (with a warning) where the data holds fewer.
       neighbours: the nearest neighbours of each sample its tangent space is fitted to.
-      candidates: how many nearest neighbours of each sample are searched for mirror pairs;
-        components and the diameter are those of this graph.
+      candidates: how many nearest neighbours of each sample are searched for mirror pairs.
       midpoint_tolerance: c of the residual bound ρ ≤ c d² / ℓ.
       min_distance_fraction: pairs shorter than this fraction of the radius are left out.
       radius: the pair radius in the samples' units; None chooses it from the data.
@@ -346,16 +346,17 @@ def estimate_pairs(
     # Fewer samples than candidates: every other sample is a candidate.
     candidates = min(candidates, x.shape[0] - 1)
     graph = nearest_neighbours(x, max(neighbours, candidates), name)
-    # Components and diameter on the whole candidate graph: with few neighbours the
-    # random gaps of a densely sampled curve (about ln N spacings wide) already cut it.
-    labels, sizes = components(graph, graph.k)
+    # Components and diameter on a graph of at least 3 ln N neighbours: the random gaps of
+    # a densely sampled curve are about ln N spacings wide, and fewer neighbours cut it there.
+    k_graph = min(graph.k, max(neighbours, math.ceil(3 * math.log(x.shape[0]))))
+    labels, sizes = components(graph, k_graph)
     if sizes.size > 1:
         described = (
             f"{sizes.size} components of {', '.join(str(s) for s in sizes[:5])}{', …' if sizes.size > 5 else ''}"
         )
         if not largest_component:
             raise SamplesError(
-                f"{name}: the {graph.k}-neighbour graph has {described} samples: pairs cannot connect them. "
+                f"{name}: the {k_graph}-neighbour graph has {described} samples: pairs cannot connect them. "
                 "Use more samples or neighbours, or embed only the largest component (largest_component: true)"
             )
         log.warning("%s: the neighbour graph has %s samples; pairing the largest only", name, described)
@@ -376,7 +377,7 @@ def estimate_pairs(
         return dataclasses.replace(pairs, triples=Triples(kept[t.x], kept[t.y], kept[t.z], t.distance, t.residual))
     estimated = intrinsic_dimension(graph)
     dimension = dimension or max(1, round(estimated))
-    diameter = geodesic_diameter(graph, graph.k)
+    diameter = geodesic_diameter(graph, k_graph)
     log.info(
         "%s: %d samples, %d-neighbour graph in %.1fs; intrinsic dimension %.2f (using %d), graph diameter %.4g",
         name,
