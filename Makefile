@@ -2,6 +2,7 @@
 #   make run    # create .venv when missing, run the default workflow end to end
 #   make test   # create .venv when missing, run the whole test suite (what CI runs)
 #   make test-fast   # the unit tests only: every test not marked slow (under 2 minutes on 2 cores)
+#   (both run one pytest worker per core: TEST_WORKERS=1 runs them in one process)
 #   make test-slurm  # the SLURM profile on a one-node SLURM cluster (root; installs Debian's slurm)
 # GPU machines: make run TF=gpu   (installs tensorflow[and-cuda] instead of tensorflow-cpu)
 
@@ -10,6 +11,10 @@ TF ?= cpu
 VENV := .venv
 STAMP := $(VENV)/.installed-$(TF)
 CORES ?= all
+# pytest-xdist workers; tests that share an expensive fixture or compilation carry an
+# xdist_group mark, and --dist loadgroup keeps each group in one worker.
+TEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: run test test-fast test-slurm lint clean-results
 
@@ -24,12 +29,12 @@ run: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES)
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+	$(PYTEST)
 
 # Markers in pyproject.toml: `slow` (end-to-end snakemake runs, whole trainings in
 # fresh processes, heavy numerical checks) and `slurm` (never part of the default run).
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -m "not slow and not slurm"
+	$(PYTEST) -m "not slow and not slurm"
 
 test-slurm: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -m slurm -rs --durations=5 tests/test_slurm.py

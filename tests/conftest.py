@@ -55,9 +55,11 @@ def tiny_repo(tmp_path_factory) -> Path:
     """A copy of the repository in which the tiny experiment has run to completion, its own workdir.
 
     One run serves tests/test_workflow.py and tests/test_code_changes.py (the
-    workflow takes minutes). Tests only read its results and run dry runs on it,
-    or edit a package module of the copy and restore its bytes and modification
-    time before the next test; a test that must change results copies it first.
+    workflow takes minutes; their ``xdist_group("tiny_repo")`` mark keeps them in
+    one pytest-xdist worker, so that it runs once). Tests only read its results
+    and run dry runs on it, or edit a package module of the copy and restore its
+    bytes and modification time before the next test; a test that must change
+    results copies it first.
     Run Snakemake on it with ``run_snakemake(tiny_repo, ..., repo=tiny_repo)``.
     """
     copy = tmp_path_factory.mktemp("tiny-repo") / "isoflat"

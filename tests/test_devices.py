@@ -9,7 +9,8 @@ import pytest
 
 from .test_resume import probe_latents, start
 
-pytestmark = pytest.mark.slow  # whole trainings in fresh processes
+# Whole trainings in fresh processes; one worker, which trains the reference once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("devices")]
 
 EPOCHS = 2
 
