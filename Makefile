@@ -11,10 +11,11 @@ TF ?= cpu
 VENV := .venv
 STAMP := $(VENV)/.installed-$(TF)
 CORES ?= all
-# pytest-xdist workers; tests that share an expensive fixture or compilation carry an
-# xdist_group mark, and --dist loadgroup keeps each group in one worker.
+# pytest-xdist workers. --dist loadfile runs each test module in one worker (module
+# fixtures, UMAP's compiled kernels); tests/conftest.py puts modules that share the
+# tiny run in one worker too.
 TEST_WORKERS ?= auto
-PYTEST := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-fast test-slurm lint clean-results
 

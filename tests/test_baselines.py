@@ -13,12 +13,9 @@ ENCODER = EncoderConfig(latent_dim=2, conv_filters=(4,), dense_units=(8,))
 CONFIG = BaselineConfig(neighbours=8, max_fit_points=300, autoencoder_epochs=1, autoencoder_batch_size=64)
 
 
-UMAP = [pytest.mark.slow, pytest.mark.xdist_group("umap")]  # in one worker, which compiles the kernels once
-
-
 def slow_umap(methods):
     """The methods as parameters, UMAP marked slow: a process's first UMAP fit compiles numba kernels (minutes)."""
-    return [pytest.param(m, marks=UMAP) if m == "umap" else m for m in methods]
+    return [pytest.param(m, marks=pytest.mark.slow) if m == "umap" else m for m in methods]
 
 
 @pytest.fixture(scope="module")

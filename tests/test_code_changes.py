@@ -17,7 +17,7 @@ import pytest
 
 from .conftest import planned_jobs, run_snakemake, tiny_config
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tiny_repo")]  # one worker runs the shared run
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

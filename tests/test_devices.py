@@ -9,8 +9,7 @@ import pytest
 
 from .test_resume import probe_latents, start
 
-# Whole trainings in fresh processes; one worker, which trains the reference once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("devices")]
+pytestmark = pytest.mark.slow  # whole trainings in fresh processes
 
 EPOCHS = 2
 

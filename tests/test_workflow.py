@@ -15,7 +15,7 @@ from isoflat_tf.config_loader import load_config_file
 
 from .conftest import TINY_CONFIG, planned_jobs, run_snakemake, tiny_config
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tiny_repo")]  # one worker runs the shared run
+pytestmark = pytest.mark.slow
 
 METRIC_KEYS = {
     "mean_abs_ratio_error",
