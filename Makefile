@@ -2,6 +2,7 @@
 #   make run    # create .venv when missing, run the default workflow end to end
 #   make test   # create .venv when missing, run the whole test suite (what CI runs)
 #   make test-fast   # the unit tests only: every test not marked slow (under 2 minutes on 2 cores)
+#   (both run one pytest worker per core: TEST_WORKERS=1 runs them in one process)
 #   make test-slurm  # the SLURM profile on a one-node SLURM cluster (root; installs Debian's slurm)
 #   make photographs # the example samples stores from bundled photos, in examples/photographs/
 # GPU machines: make run TF=gpu   (installs tensorflow[and-cuda] instead of tensorflow-cpu)
@@ -11,6 +12,11 @@ TF ?= cpu
 VENV := .venv
 STAMP := $(VENV)/.installed-$(TF)
 CORES ?= all
+# pytest-xdist workers. --dist loadfile runs each test module in one worker (module
+# fixtures, UMAP's compiled kernels); tests/conftest.py puts modules that share the
+# tiny run in one worker too.
+TEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-fast test-slurm lint clean-results photographs
 
@@ -25,12 +31,12 @@ run: $(STAMP)
 	$(VENV)/bin/snakemake --cores $(CORES)
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+	$(PYTEST)
 
 # Markers in pyproject.toml: `slow` (end-to-end snakemake runs, whole trainings in
 # fresh processes, heavy numerical checks) and `slurm` (never part of the default run).
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -m "not slow and not slurm"
+	$(PYTEST) -m "not slow and not slurm"
 
 test-slurm: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -m slurm -rs --durations=5 tests/test_slurm.py

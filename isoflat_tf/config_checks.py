@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from isoflat_tf.pair_sources import of_dataset
+
 
 def non_finite_numbers(raw: Any, where: tuple[str, ...] = ()) -> list[str]:
     """Every NaN or infinite number in a raw config, by its dotted key."""
@@ -58,7 +60,7 @@ def neighbourhood_problems(experiment) -> list[str]:
     graph = {"isomap", "umap", "parametric_umap"} & set(experiment.baselines.methods)
     with_runs = {run.dataset for run in experiment.runs.values()}
     for name, dataset in experiment.datasets.items():
-        if dataset.manifold is None or name not in with_runs:
+        if not of_dataset(dataset).synthetic or name not in with_runs:
             continue
         n = min(dataset.n_test, experiment.evaluation.neighbourhood_points)
         if not 2 * k < n:

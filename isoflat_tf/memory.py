@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+from isoflat_tf.pair_sources import of_dataset
+
 FLOAT32 = 4
 
 
@@ -27,7 +29,7 @@ def stage_estimates(experiment) -> list[tuple[str, int]]:
     """(what, bytes at least) per stage and dataset or run of a resolved ``ExperimentConfig``."""
     out = []
     for name, d in experiment.datasets.items():
-        if d.manifold is None:  # a user's own pairs store: nothing synthesized
+        if not of_dataset(d).synthetic:  # the user's own images: nothing synthesized
             continue
         image = d.image_size**2 * FLOAT32
         out.append(
@@ -46,7 +48,7 @@ def stage_estimates(experiment) -> list[tuple[str, int]]:
         )
     for name, run in experiment.runs.items():
         d = experiment.datasets[run.dataset]
-        if d.manifold is None:  # a user's own pairs store: nothing synthesized
+        if not of_dataset(d).synthetic:  # the user's own images: nothing synthesized
             continue
         pair_images = 3 * run.pairs.n_pairs * d.image_size**2 * FLOAT32
         out.append((f"sample_pairs {name}: 3 × {run.pairs.n_pairs} images of {d.image_size}²", pair_images))

@@ -107,7 +107,7 @@ def test_the_units_of_the_distances_do_not_matter(tmp_path):
     λ has units of length² (b has 1/length²), so it converts with the distances.
     """
     pairs = tiny_pairs(n=400, size=16)
-    cfg = TrainingConfig(epochs=3, patience=3, batch_size=32, learning_rate=3e-3, final_learning_rate=3e-3)
+    cfg = TrainingConfig(epochs=3, starts=1, patience=3, batch_size=32, learning_rate=3e-3, final_learning_rate=3e-3)
     results = {}
     for name, factor, unit in [("unit", 1.0, "auto"), ("x30", 30.0, "auto"), ("x30, no unit", 30.0, 1.0)]:
         training.configure_tensorflow(0, threads=1)
@@ -129,7 +129,7 @@ def test_the_units_of_the_distances_do_not_matter(tmp_path):
 
 def test_tensorboard_logs_hold_every_term_the_learning_rate_and_snapshots(tmp_path):
     training.configure_tensorflow(0, threads=1)
-    cfg = TrainingConfig(epochs=2, batch_size=16, snapshot_every=1)
+    cfg = TrainingConfig(epochs=2, starts=1, batch_size=16, snapshot_every=1)
     training.train(
         tiny_pairs(), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt", tensorboard_dir=tmp_path / "tb"
     )
@@ -151,7 +151,7 @@ def test_the_best_of_several_starts_goes_on(tmp_path, caplog):
 
 def test_a_warm_start_continues_the_encoder_it_names(tmp_path):
     pairs = tiny_pairs(n=200)
-    cfg = TrainingConfig(epochs=3, batch_size=64, learning_rate=3e-3, tensorboard=False)
+    cfg = TrainingConfig(epochs=3, starts=1, batch_size=64, learning_rate=3e-3, tensorboard=False)
     training.configure_tensorflow(0, threads=1)
     first, rows = training.train(pairs, TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "a")
     path = tmp_path / "first.keras"

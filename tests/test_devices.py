@@ -15,7 +15,8 @@ EPOCHS = 2
 
 
 def train(root, tmp_path, name, *options):
-    proc = start(root, tmp_path, name, "--epochs", str(EPOCHS), *options)
+    # One start: the device options act on every model alike (tests/test_resume.py trains several starts).
+    proc = start(root, tmp_path, name, "--epochs", str(EPOCHS), "--starts", "1", *options)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     return probe_latents(tmp_path / f"{name}.npz"), err

@@ -79,7 +79,7 @@ def test_failed_training_keeps_the_finished_outputs(tmp_path):
         pairs=PairsConfig(n_pairs=64),
         loss=LossConfig(),
         encoder=EncoderConfig(conv_filters=(4,), dense_units=(8,)),
-        training=TrainingConfig(epochs=1, batch_size=32),
+        training=TrainingConfig(epochs=1, starts=1, batch_size=32),
     )
     pairs = tiny_pairs()
 
@@ -107,7 +107,7 @@ def test_failed_training_keeps_the_finished_outputs(tmp_path):
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert set(before) == {"encoder.keras", "history.csv"}
 
-    huge = TrainingConfig(epochs=1, batch_size=32, learning_rate=1e30, final_learning_rate=1e29)
+    huge = TrainingConfig(epochs=1, starts=1, batch_size=32, learning_rate=1e30, final_learning_rate=1e29)
     with pytest.raises(training.NonFiniteLossError, match=r"at epoch 1, step \d+"):
         train(
             run=RunConfig(**{**run.__dict__, "training": huge}),

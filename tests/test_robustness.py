@@ -352,7 +352,7 @@ def test_the_training_fingerprint_covers_settings_and_data():
 
 def user_run_config(tmp_path, pairs, epochs, bending_weight):
     raw = user_config(pairs)
-    raw["runs"]["mine"]["training"] = {"epochs": epochs, "batch_size": 16}
+    raw["runs"]["mine"]["training"] = {"epochs": epochs, "starts": 1, "batch_size": 16}
     raw["runs"]["mine"]["loss"] = {"bending_weight": bending_weight}
     path = tmp_path / f"user-{epochs}-{bending_weight}.yaml"
     path.write_text(yaml.safe_dump(raw))

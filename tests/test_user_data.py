@@ -56,7 +56,7 @@ def user_config(pairs: str, test: str | None = None) -> dict:
             "mine": {
                 "dataset": "mine",
                 "encoder": {"latent_dim": 2, "conv_filters": [8, 8], "dense_units": [16]},
-                "training": {"epochs": 2, "batch_size": 64},
+                "training": {"epochs": 2, "starts": 1, "batch_size": 64},
             }
         },
         "evaluation": {"n_pairs": 100},

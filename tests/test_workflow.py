@@ -1,6 +1,7 @@
 """End to end with the real ``snakemake`` on the tiny config, and stale-only reruns.
 
-The module runs the workflow once and shares the result between its tests.
+The tests share one run of the workflow, in a copy of the repository (the
+``tiny_repo`` fixture of tests/conftest.py), and only read it or plan dry runs on it.
 """
 
 import json
@@ -12,7 +13,7 @@ import yaml
 from isoflat_tf import stores
 from isoflat_tf.config_loader import load_config_file
 
-from .conftest import TINY_CONFIG, planned_jobs, run_snakemake
+from .conftest import TINY_CONFIG, planned_jobs, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +32,9 @@ METRIC_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    wd = tmp_path_factory.mktemp("workflow")
-    run_snakemake(wd, "--cores", "2", "--configfile", str(TINY_CONFIG))
-    return wd
+def workdir(tiny_repo):
+    """The workdir of the tiny experiment's run (the copy of the repository itself)."""
+    return tiny_repo
 
 
 def variant(tmp_path, run, **settings):
@@ -79,13 +79,13 @@ def test_every_metric_is_reported(workdir):
 
 
 def test_second_run_does_nothing(workdir):
-    proc = run_snakemake(workdir, "--cores", "2", "--configfile", str(TINY_CONFIG))
+    proc = run_snakemake(workdir, "--cores", "2", "--configfile", str(tiny_config(workdir)), repo=workdir)
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
 def test_changing_lambda_reruns_only_that_runs_training_and_downstream(workdir, tmp_path):
     config = variant(tmp_path, "square", loss={"bending_weight": 0.5})
-    proc = run_snakemake(workdir, "-n", "--cores", "1", "--configfile", str(config))
+    proc = run_snakemake(workdir, "-n", "--cores", "1", "--configfile", str(config), repo=workdir)
     assert planned_jobs(proc.stdout) == {
         "train": 1,
         "train_decoder": 1,
@@ -101,7 +101,7 @@ def test_changing_lambda_reruns_only_that_runs_training_and_downstream(workdir, 
 
 def test_changing_delta_reruns_pairs_and_downstream_not_synthesis(workdir, tmp_path):
     config = variant(tmp_path, "square", pairs={"delta": 0.04})
-    proc = run_snakemake(workdir, "-n", "--cores", "1", "--configfile", str(config))
+    proc = run_snakemake(workdir, "-n", "--cores", "1", "--configfile", str(config), repo=workdir)
     # Baselines are scored at the δ of the dataset's first run, so they follow it.
     wildcards = re.findall(r"wildcards: (.*)", proc.stdout)
     assert wildcards and not any("sphere" in w for w in wildcards)
@@ -150,7 +150,7 @@ def test_summary_has_a_row_per_dataset_method_and_seed(workdir):
 
 def test_report_builds(workdir):
     report = workdir / "report.html"
-    run_snakemake(workdir, "--report", str(report), "--configfile", str(TINY_CONFIG))
+    run_snakemake(workdir, "--report", str(report), "--configfile", str(tiny_config(workdir)), repo=workdir)
     html = report.read_text(errors="replace")
     assert report.stat().st_size > 100_000
     assert "comparison_embeddings.png" in html and "gamma_limit.png" in html

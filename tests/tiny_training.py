@@ -1,6 +1,6 @@
 """Train a tiny encoder in a fresh process and save its weights (used by the tests).
 
-python -m tests.tiny_training OUT.npz CHECKPOINT_DIR [--epochs N] [--logical-cpus K]
+python -m tests.tiny_training OUT.npz CHECKPOINT_DIR [--epochs N] [--starts S] [--logical-cpus K]
     [--distribute none|mirrored] [--precision P] [--jit auto|true|false]
 """
 
@@ -19,6 +19,7 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("checkpoint")
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--logical-cpus", type=int, default=1)
     parser.add_argument("--distribute", default="none")
     parser.add_argument("--precision", default="float32")
@@ -36,6 +37,7 @@ def main() -> None:
     jit = {"true": True, "false": False}.get(args.jit, args.jit)
     cfg = TrainingConfig(
         epochs=args.epochs,
+        starts=args.starts,
         batch_size=32,
         learning_rate=3e-3,
         final_learning_rate=1e-4,
