@@ -81,6 +81,16 @@ def interpolation_error(phi_path: np.ndarray, t: np.ndarray) -> np.ndarray:
     return deviation / np.maximum(np.linalg.norm(end[:, 0] - start[:, 0], axis=-1), TINY)
 
 
+def _centred_pair(latent: np.ndarray, chart: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Latent and chart, centred; a chart of lower dimension than the latent space padded with zeros."""
+    a = np.asarray(latent, np.float64)
+    b = np.asarray(chart, np.float64)
+    if b.shape[1] > a.shape[1]:
+        raise ValueError(f"chart dimension {b.shape[1]} exceeds latent dimension {a.shape[1]}")
+    b = np.pad(b, ((0, 0), (0, a.shape[1] - b.shape[1])))
+    return a - a.mean(axis=0), b - b.mean(axis=0)
+
+
 def procrustes_error(latent: np.ndarray, chart: np.ndarray, diameter: float) -> float:
     """RMS distance between the latent and the chart after the best rigid motion, / diameter.
 
@@ -88,13 +98,7 @@ def procrustes_error(latent: np.ndarray, chart: np.ndarray, diameter: float) -> 
     reflection; no scaling): both leave the loss unchanged. A chart of lower
     dimension than the latent space is padded with zeros.
     """
-    a = np.asarray(latent, np.float64)
-    b = np.asarray(chart, np.float64)
-    if b.shape[1] > a.shape[1]:
-        raise ValueError(f"chart dimension {b.shape[1]} exceeds latent dimension {a.shape[1]}")
-    b = np.pad(b, ((0, 0), (0, a.shape[1] - b.shape[1])))
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
+    a, b = _centred_pair(latent, chart)
     u, _, vt = np.linalg.svd(a.T @ b)
     residual = a @ (u @ vt) - b
     return float(np.sqrt(np.mean(np.sum(residual**2, axis=1))) / diameter)
@@ -104,13 +108,7 @@ def scaled_procrustes_error(latent: np.ndarray, chart: np.ndarray, diameter: flo
     """RMS distance between the latent and the chart after the best similarity (rigid motion and
     one scale), / diameter: the shape error of an embedding whose units differ from the chart's
     (e.g. trained on distances estimated from the images)."""
-    a = np.asarray(latent, np.float64)
-    b = np.asarray(chart, np.float64)
-    if b.shape[1] > a.shape[1]:
-        raise ValueError(f"chart dimension {b.shape[1]} exceeds latent dimension {a.shape[1]}")
-    b = np.pad(b, ((0, 0), (0, a.shape[1] - b.shape[1])))
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
+    a, b = _centred_pair(latent, chart)
     u, singular, vt = np.linalg.svd(a.T @ b)
     scale = singular.sum() / max(float(np.sum(a * a)), TINY)
     residual = scale * a @ (u @ vt) - b

@@ -96,6 +96,13 @@ class PairSource:
 SOURCES: Registry[PairSource] = Registry("pair source")
 
 
+def given_dimension(dataset: DatasetConfig) -> tuple[int, str] | None:
+    """The dimension the user gave for their data, if any, and how to name it in a message."""
+    if dataset.dimension is None:
+        return None
+    return dataset.dimension, f"the dimension given for dataset {dataset.name!r}"
+
+
 class ManifoldSource(PairSource):
     """Synthetic images of a registered manifold, pairs sampled by a registered strategy."""
 
@@ -131,9 +138,7 @@ class StoreSource(PairSource):
     """The user's own pairs store, and optionally a held-out test store of the same contract."""
 
     def dimension(self, dataset: DatasetConfig) -> tuple[int, str] | None:
-        if dataset.dimension is None:
-            return None
-        return dataset.dimension, f"the dimension given for dataset {dataset.name!r}"
+        return given_dimension(dataset)
 
     def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
         return dataset.pairs_store
@@ -167,9 +172,7 @@ class SamplesSource(PairSource):
         return []
 
     def dimension(self, dataset: DatasetConfig) -> tuple[int, str] | None:
-        if dataset.dimension is None:
-            return None
-        return dataset.dimension, f"the dimension given for dataset {dataset.name!r}"
+        return given_dimension(dataset)
 
     def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
         return f"{results}/pairs/{dataset.name}/{run.sampling}.zarr"
