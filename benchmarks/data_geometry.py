@@ -44,10 +44,7 @@ def measure(name: str, n: int, image_size: int, checked: int, seed: int) -> dict
         images,
         p.n_pairs,
         rng,
-        neighbours=p.neighbours,
-        candidates=p.candidates,
-        midpoint_tolerance=p.midpoint_tolerance,
-        min_distance_fraction=p.min_distance_fraction,
+        **neighbour_graph.settings_of(p),
         dimension=m.dim,
         name=f"{name} N={n}",
     )

@@ -243,16 +243,13 @@ def fit_isoflat(m, images: np.ndarray, settings: Settings, workdir) -> tuple:
         images,
         p.n_pairs,
         np.random.default_rng(derive_seed(settings.seed, "scaling", "pairs")),
-        neighbours=p.neighbours,
-        candidates=p.candidates,
-        midpoint_tolerance=p.midpoint_tolerance,
-        min_distance_fraction=p.min_distance_fraction,
+        **neighbour_graph.settings_of(p),
         dimension=m.dim,
         name=f"{m.name} N={len(images)}",
     )
-    t = estimated.triples
-    pairs = {"x": images[t.x], "y": images[t.y], "z": images[t.z], "distance": t.distance}
-    phases = {"graph_pairs_s": time.perf_counter() - start, "pairs": len(t), "radius": estimated.radius}
+    # In diameters, as the workflow trains on them (in image units λ would barely act).
+    pairs = estimated.arrays(images)
+    phases = {"graph_pairs_s": time.perf_counter() - start, "pairs": len(estimated.triples), "radius": estimated.radius}
     phases["peak_pairs_gb"] = peak_rss() / GB
     # Every epoch runs (patience = epochs): the training time depends on the pairs and epochs only.
     config = TrainingConfig(epochs=settings.epochs, patience=settings.epochs, starts=1, tensorboard=False)

@@ -266,10 +266,9 @@ class IsoFlat(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 dimension=self.dimension,
                 name="X",
             )
-            t = pairs.triples
             # Distances in units of the data's graph diameter, as the workflow trains on them: λ then
             # means the same whatever X's units.
-            arrays = {"x": X[t.x], "y": X[t.y], "z": X[t.z], "distance": pairs.distance}
+            arrays = pairs.arrays(X)
             with tempfile.TemporaryDirectory(prefix="isoflat-") as tmp:
                 encoder, history = training.train(
                     arrays,
@@ -289,7 +288,7 @@ class IsoFlat(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
                 decoder, _ = fit_decoder(encode(X), X, settings.decoder, derive_seed(seed, "decoder"))
         self.encoder_, self.decoder_, self.history_, self.pairs_ = encoder, decoder, history, pairs
-        self.n_pairs_, self.radius_, self.diameter_ = len(t), pairs.radius, pairs.diameter
+        self.n_pairs_, self.radius_, self.diameter_ = len(pairs.triples), pairs.radius, pairs.diameter
         self.dimension_ = pairs.dimension
         self.neighbours_, self.candidates_, self.seed_ = neighbours, candidates, seed
         self._n_features_out = settings.encoder.latent_dim

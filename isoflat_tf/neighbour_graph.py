@@ -33,10 +33,14 @@ import dataclasses
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
+
+if TYPE_CHECKING:
+    from isoflat_tf.config import PairsConfig
 
 log = logging.getLogger("isoflat")
 
@@ -133,6 +137,11 @@ class DataPairs:
         (image distances of one dataset can be 30 times another's).
         """
         return self.triples.distance / self.diameter
+
+    def arrays(self, samples: np.ndarray) -> dict[str, np.ndarray]:
+        """The training arrays of the pairs: samples ``x``, ``y``, ``z`` and ``distance`` in diameters."""
+        t = self.triples
+        return {"x": samples[t.x], "y": samples[t.y], "z": samples[t.z], "distance": self.distance}
 
 
 def flatten(samples: np.ndarray) -> np.ndarray:
@@ -291,6 +300,17 @@ def arc_length(path: np.ndarray, chord: np.ndarray) -> np.ndarray:
     """
     alpha = np.arccos(np.clip(chord / path, 0.0, 1.0))
     return path / np.sinc(alpha / np.pi)
+
+
+def settings_of(pairs: PairsConfig) -> dict:
+    """The keyword arguments of ``estimate_pairs`` that a run's pair settings give."""
+    return {
+        "neighbours": pairs.neighbours,
+        "candidates": pairs.candidates,
+        "midpoint_tolerance": pairs.midpoint_tolerance,
+        "min_distance_fraction": pairs.min_distance_fraction,
+        "radius": None if pairs.radius == "auto" else float(pairs.radius),
+    }
 
 
 def smallest_radius(distance: np.ndarray, n_pairs: int, min_fraction: float, reach: float) -> float:

@@ -73,8 +73,8 @@ class PairSource:
         raise NotImplementedError
 
     def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
-        """The pairs store ``run`` trains on."""
-        raise NotImplementedError
+        """The pairs store ``run`` trains on: by default, the one rule ``sample_pairs`` writes."""
+        return f"{results}/pairs/{dataset.name}/{run.sampling}.zarr"
 
     def test_path(self, dataset: DatasetConfig, results: str) -> str:
         """The store runs on this dataset are evaluated on."""
@@ -116,9 +116,6 @@ class ManifoldSource(PairSource):
         m = manifolds.manifold_class(dataset.manifold)
         return m.dim, f"the dimension of manifold {m.name!r}"
 
-    def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
-        return f"{results}/pairs/{dataset.name}/{run.sampling}.zarr"
-
     def test_path(self, dataset: DatasetConfig, results: str) -> str:
         return f"{results}/data/{dataset.name}/test.zarr"
 
@@ -126,7 +123,7 @@ class ManifoldSource(PairSource):
         return f"{results}/data/{dataset.name}/train.zarr"
 
     def data_outputs(self, dataset: DatasetConfig, results: str) -> list[str]:
-        return [f"{results}/data/{dataset.name}/train.zarr"]
+        return [self.samples_path(dataset, results)]
 
     def evaluate(self, job) -> dict:
         from isoflat_tf.stages import evaluate
@@ -173,9 +170,6 @@ class SamplesSource(PairSource):
 
     def dimension(self, dataset: DatasetConfig) -> tuple[int, str] | None:
         return given_dimension(dataset)
-
-    def pairs_path(self, dataset: DatasetConfig, run: RunConfig, results: str) -> str:
-        return f"{results}/pairs/{dataset.name}/{run.sampling}.zarr"
 
     def test_path(self, dataset: DatasetConfig, results: str) -> str:
         return f"{results}/samples/{dataset.name}/test.zarr"

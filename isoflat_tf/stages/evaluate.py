@@ -110,15 +110,13 @@ def evaluate_on_samples(job: EvaluationJob) -> dict:
     samples = stores.open_store(job.test, stores.SAMPLES)
     seed = derive_seed(job.labels["seed"], dataset.name, "evaluation")
     n = samples.sizes["sample"]
-    # The held-out samples are fewer than the training ones: their own radius, capped neighbourhoods.
+    # The held-out samples are fewer than the training ones: their own radius, at most n − 1 neighbours.
+    settings = {**neighbour_graph.settings_of(pairs), "neighbours": min(pairs.neighbours, n - 1), "radius": None}
     test_pairs = neighbour_graph.estimate_pairs(
         samples["image"].values,
         job.evaluation.n_pairs,
         np.random.default_rng(seed),
-        neighbours=min(pairs.neighbours, n - 1),
-        candidates=min(pairs.candidates, n - 1),
-        midpoint_tolerance=pairs.midpoint_tolerance,
-        min_distance_fraction=pairs.min_distance_fraction,
+        **settings,
         dimension=dataset.dimension,
         largest_component=dataset.largest_component,
         name=f"test samples {job.test}",

@@ -89,11 +89,7 @@ def estimate_pairs(
             images,
             pairs.n_pairs,
             np.random.default_rng(seed),
-            neighbours=pairs.neighbours,
-            candidates=pairs.candidates,
-            midpoint_tolerance=pairs.midpoint_tolerance,
-            min_distance_fraction=pairs.min_distance_fraction,
-            radius=None if pairs.radius == "auto" else pairs.radius,
+            **neighbour_graph.settings_of(pairs),
             dimension=known[0] if known else None,
             largest_component=dataset.largest_component,
             name=f"samples store {samples}",
@@ -116,6 +112,7 @@ def estimate_pairs(
         "candidates_found": estimated.candidates,
         "seed": seed,
     }
-    ds_out = stores.pairs_from_arrays(images[t.x], images[t.y], images[t.z], estimated.distance, points, attrs)
+    arrays = estimated.arrays(images)
+    ds_out = stores.pairs_from_arrays(arrays["x"], arrays["y"], arrays["z"], arrays["distance"], points, attrs)
     stores.write_store(ds_out, store, stores.PAIRS)
     log.info("wrote %s", store)
