@@ -22,6 +22,7 @@ Device = Literal["auto", "cpu", "gpu"]
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 JitCompile = Literal["auto", True, False]
 Distribute = Literal["none", "mirrored"]
+Initialisation = Literal["spectral", "random"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,8 +128,12 @@ class TrainingConfig:
       lr_factor: factor of each cut of the learning rate.
       max_minutes: wall-time budget of the training loop (None: no budget); training
         stops after the last epoch that fits (a stop on time is not reproducible).
-      starts: independent initialisations trained for ``start_epochs`` each; the
-        one with the lowest monitored loss goes on (1: a single start).
+      initialisation: ``spectral`` (the encoder first regresses an Isomap embedding of
+        ``spectral_points`` training inputs, in the units of d; one start) or
+        ``random`` (``starts`` random initialisations). ``isoflat_tf.initialisation``.
+      spectral_points: training inputs the spectral initialisation embeds.
+      starts: independent random initialisations trained for ``start_epochs`` each;
+        the one with the lowest monitored loss goes on (1: a single start).
       start_epochs: epochs of each start.
       batch_size: pairs per step, over all replicas (the encoder sees 3× as many images).
       learning_rate: initial Adam learning rate.
@@ -165,6 +170,8 @@ class TrainingConfig:
     lr_patience: int = 1
     lr_factor: float = 0.3
     max_minutes: float | None = None
+    initialisation: Initialisation = "spectral"
+    spectral_points: int = 2000
     starts: int = 3
     start_epochs: int = 1
     batch_size: int = 128

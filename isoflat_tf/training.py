@@ -210,6 +210,25 @@ def encoder_unit(encoder) -> float:
     return float(layers[0].scale) if layers else 1.0
 
 
+def spectral_encoder(
+    arrays: dict[str, np.ndarray],
+    train_idx: np.ndarray,
+    encoder_config: EncoderConfig,
+    config: TrainingConfig,
+    unit: float,
+    seed: int,
+):
+    """A float32 encoder in length unit ``unit``, regressed onto an Isomap embedding of training inputs."""
+    from isoflat_tf import initialisation
+    from isoflat_tf.encoder import build_encoder
+
+    chosen = train_idx[: config.spectral_points]
+    encoder = build_encoder(arrays["x"].shape[1:], encoder_config, output_scale=unit)
+    pairs = {k: arrays[k][chosen] for k in ("x", "y", "distance")}
+    initialisation.spectral_start(encoder, pairs, encoder_config.latent_dim, seed=seed)
+    return encoder
+
+
 def _monitored(logs: dict[str, float]) -> float:
     """The loss the plateau rule watches: validation when there is a validation split."""
     return float(logs.get("val_loss", logs["loss"]))
@@ -244,7 +263,7 @@ def train(
     ``configure_tensorflow`` returned (it decides ``jit_compile: auto``).
     ``tensorboard_dir``: where TensorBoard logs go (None: none).
     ``init_encoder``: an ``encoder.keras`` of the same architecture to start from
-    (one start, in its length unit) instead of random initialisations.
+    (one start, in its length unit) instead of ``config.initialisation``.
     """
     import keras
     import tensorflow as tf
@@ -308,6 +327,9 @@ def train(
         unit = length_unit(arrays["distance"][train_idx], config) if initial is None else encoder_unit(initial)
         log.info("length unit: %.4g in units of d (median training distance %.4g)", unit, np.median(arrays["distance"]))
 
+        if initial is None and config.initialisation == "spectral":
+            initial = spectral_encoder(arrays, train_idx, encoder_config, config, unit, seed)
+
         def new_model():
             with strategy.scope(), dtype_policy(config.precision):
                 model = IsometricEncoderModel(
@@ -328,7 +350,7 @@ def train(
         # rarely leaves it (docs/results.md, convergence).
         elapsed, starts = 0.0, []
         n_starts = config.starts if initial is None else 1
-        if initial is not None:
+        if init_encoder is not None:
             log.info("warm start from %s (one start)", init_encoder)
         for start in range(n_starts):
             model = new_model()

@@ -1,0 +1,66 @@
+"""The spectral initialisation: Isomap of the inputs, in the units of d, regressed by the encoder."""
+
+import re
+
+import numpy as np
+import pytest
+
+from isoflat_tf import initialisation, metrics, training
+from isoflat_tf.config import TrainingConfig
+from isoflat_tf.encoder import build_encoder
+
+from .test_training import TINY_ENCODER, tiny_pairs
+
+
+def strip_pairs(n=600, scale=5.0, seed=0):
+    """Pairs on a 3 × 1 strip seen through a linear map that multiplies lengths by ``scale``."""
+    rng = np.random.default_rng(seed)
+    chart = rng.uniform((0.0, 0.0), (3.0, 1.0), size=(n, 2))
+    angle = rng.uniform(0.0, 2 * np.pi, n)
+    other = chart + 0.05 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    basis = np.linalg.qr(rng.normal(size=(20, 2)))[0].T * scale  # (2, 20), orthogonal rows of length scale
+    return chart, chart @ basis, other @ basis, np.full(n, 0.05)
+
+
+def test_spectral_targets_recover_a_flat_chart_in_the_units_of_d():
+    chart, x, y, distance = strip_pairs()
+    targets, scale = initialisation.spectral_targets(x, y, distance, latent_dim=2)
+    assert scale == pytest.approx(5.0, rel=0.05)
+    assert targets.dtype == np.float32
+    # Isometric to the chart up to the graph's zig-zags: a rigid Procrustes residual of a few
+    # per cent of the diameter (a random arrangement has about 30 %).
+    assert metrics.procrustes_error(targets, chart, diameter=np.hypot(3.0, 1.0)) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("n", "constant", "message"),
+    [(10, False, "needs more than 12 pairs"), (200, True, "does not separate the pairs' ends")],
+)
+def test_spectral_targets_refuse_what_they_cannot_embed(n, constant, message):
+    _, x, y, distance = strip_pairs(n)
+    if constant:
+        x, y = np.zeros_like(x), np.zeros_like(y)
+    with pytest.raises(ValueError, match=message):
+        initialisation.spectral_targets(x, y, distance, latent_dim=2)
+
+
+def test_spectral_start_brings_the_encoder_near_an_isometry():
+    training.configure_tensorflow(0, threads=1)
+    pairs = tiny_pairs(n=400, size=12)
+    unit = training.length_unit(pairs["distance"], TrainingConfig())
+    encoder = build_encoder(pairs["x"].shape[1:], TINY_ENCODER, output_scale=unit)
+    before = metrics.distortion_ratio(encoder(pairs["x"]).numpy(), encoder(pairs["y"]).numpy(), pairs["distance"])
+    initialisation.spectral_start(encoder, pairs, latent_dim=2, seed=0)
+    after = metrics.distortion_ratio(encoder(pairs["x"]).numpy(), encoder(pairs["y"]).numpy(), pairs["distance"])
+    # The random encoder is far from the units of d; the regressed one is within a factor of 2.
+    assert not 0.5 < np.median(before) < 2.0
+    assert 0.5 < np.median(after) < 2.0
+
+
+def test_training_starts_once_from_the_spectral_start(tmp_path, caplog):
+    training.configure_tensorflow(0, threads=1)
+    cfg = TrainingConfig(epochs=1, starts=3, batch_size=16, tensorboard=False)
+    with caplog.at_level("INFO"):
+        training.train(tiny_pairs(n=128), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
+    assert re.search(r"spectral start: Isomap of \d+ inputs", caplog.text)
+    assert "start 1/3" not in caplog.text  # one start: the random starts are not tried
