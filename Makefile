@@ -1,5 +1,6 @@
 # Set-up and the two everyday commands (see README.md):
 #   make run    # create .venv when missing, run the default workflow end to end
+#   make run CONFIG=config/experiments/zoo.yaml   # another experiment, its YAML checked first
 #   make test   # create .venv when missing, run the whole test suite (what CI runs)
 #   make test-fast   # the unit tests only: every test not marked slow (under 2 minutes on 2 cores)
 #   (both run one pytest worker per core: TEST_WORKERS=1 runs them in one process)
@@ -27,8 +28,15 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# make run CONFIG=path.yaml: that experiment instead of the default one. The file is read
+# first by isoflat's YAML reader, whose errors name FILE:LINE:COL (Snakemake's do not).
 run: $(STAMP)
+ifneq ($(CONFIG),)
+	$(VENV)/bin/python -m isoflat_tf.yaml_file $(CONFIG)
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile $(CONFIG)
+else
 	$(VENV)/bin/snakemake --cores $(CORES)
+endif
 
 test: $(STAMP)
 	$(PYTEST)

@@ -8,6 +8,7 @@ manifold's bending floor.
 
     .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence
     .venv/bin/python benchmarks/convergence.py --manifolds square circle --seeds 0 1 2 --baselines isomap
+    .venv/bin/python benchmarks/convergence.py --training initialisation=random   # a remedy's A/B
 
 The table goes to ``<workdir>/convergence.csv`` and ``.md``.
 """
@@ -66,8 +67,11 @@ COLUMNS = [
 ]
 
 
-def experiment(names: list[str], seeds: list[int], n_train: int, baselines: list[str]) -> dict:
-    """A workflow config: one run per manifold and seed, all training settings at their defaults."""
+def experiment(
+    names: list[str], seeds: list[int], n_train: int, baselines: list[str], training: dict | None = None
+) -> dict:
+    """A workflow config: one run per manifold and seed, all training settings at their defaults
+    but those in ``training`` (the same for every run)."""
     datasets = {name: {"manifold": name, "image_size": 32, "n_train": n_train, "n_test": 1000} for name in names}
     runs = {}
     for name in names:
@@ -78,6 +82,7 @@ def experiment(names: list[str], seeds: list[int], n_train: int, baselines: list
                 "seed": seed,
                 "pairs": {"delta": settings["delta"]},
                 "encoder": {"latent_dim": settings["latent_dim"]},
+                **({"training": dict(training)} if training else {}),
             }
     return {
         "seed": 0,
@@ -138,13 +143,22 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=2000, help="training (and baseline) images per manifold")
     parser.add_argument("--baselines", nargs="*", default=[], help="baselines to score beside isoflat, e.g. isomap")
     parser.add_argument("--cores", default="all")
+    parser.add_argument(
+        "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings for every run"
+    )
     args = parser.parse_args()
+    training = {}
+    for item in args.training:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--training takes KEY=VALUE, got {item!r}")
+        training[key] = yaml.safe_load(value)
 
     unknown = sorted(set(args.manifolds) - set(manifolds.available()))
     if unknown:
         parser.error(f"unknown manifolds {', '.join(unknown)}; available: {', '.join(manifolds.available())}")
     args.workdir.mkdir(parents=True, exist_ok=True)
-    config = experiment(args.manifolds, args.seeds, args.n_train, args.baselines)
+    config = experiment(args.manifolds, args.seeds, args.n_train, args.baselines, training)
     config_path = args.workdir / "convergence.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     targets = [f"results/runs/{run}/metrics.json" for run in config["runs"]]

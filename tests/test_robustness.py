@@ -218,6 +218,16 @@ def test_yaml_errors_name_file_line_and_column(tmp_path):
         cwd=ROOT,
     )
     assert proc.returncode == 1 and "bad.yaml:3:5: invalid YAML" in proc.stderr
+    # `make run CONFIG=…` checks the file before Snakemake reads it (STAMP= : no install step here).
+    venv = SNAKEMAKE.parent.parent
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "run", f"CONFIG={bad}", f"VENV={venv}", "STAMP="],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode != 0 and "bad.yaml:3:5: invalid YAML" in proc.stderr
+    assert "snakemake" not in proc.stdout.split("isoflat_tf.yaml_file")[-1]  # it stopped before Snakemake
 
 
 # ---- stores: values and minimum size -------------------------------------------------------------------------
