@@ -1,0 +1,160 @@
+"""Where should training start? The spectral start against its alternatives, on one run.
+
+Works on a finished ``benchmarks/convergence.py`` workdir (its pairs and test
+stores) and scores three encoders of one run with the workflow's evaluation:
+
+1. ``start``: the encoder regressed onto an Isomap embedding of the run's
+   training inputs, before any geometric training. ``--points`` inputs;
+   up to 4 000 by dense Isomap (what ``training.initialisation: spectral``
+   does), above that by landmark Isomap (``--landmarks`` landmarks, de Silva
+   & Tenenbaum), which reaches the denser graphs a wound manifold needs;
+2. ``refined``: that start after the default geometric training;
+3. ``random``: the default training from random starts, when ``--random``.
+
+    .venv/bin/python benchmarks/initialisation.py --workdir /tmp/conv --run swiss_roll-seed0 --points 20000
+
+Measured outcomes are in docs/results.md ("Where training starts").
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from isoflat_tf import initialisation, neighbour_graph, runtime, stores, training  # noqa: E402
+from isoflat_tf.config_loader import load_config_file  # noqa: E402
+from isoflat_tf.encoder import build_encoder  # noqa: E402
+from isoflat_tf.stages.evaluate import evaluate  # noqa: E402
+from isoflat_tf.summary import flatten_metrics  # noqa: E402
+
+COLUMNS = (
+    "scale_free_mean_abs_ratio_error",
+    "rms_sqrt_bending",
+    "interpolation_error_4",
+    "procrustes_error",
+    "trustworthiness",
+)
+DENSE_LIMIT = 4000
+
+
+def landmark_isomap(x: np.ndarray, latent_dim: int, neighbours: int, landmarks: int, seed: int) -> np.ndarray:
+    """Landmark Isomap coordinates of the rows of ``x``: classical MDS of the landmarks' graph
+    distances, every other point placed by distance-based triangulation."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    n = len(x)
+    graph = neighbour_graph.nearest_neighbours(x, neighbours, name="inputs")
+    rows = np.repeat(np.arange(n), neighbours)
+    adjacency = csr_matrix((graph.distances.ravel(), (rows, graph.indices.ravel())), shape=(n, n))
+    chosen = np.random.default_rng(seed).choice(n, landmarks, replace=False)
+    geodesic = dijkstra(adjacency, directed=False, indices=chosen)  # (landmarks, n)
+    if not np.isfinite(geodesic).all():
+        raise ValueError("the inputs' neighbour graph is not connected; use more --neighbours")
+    squared = geodesic[:, chosen] ** 2
+    centring = np.eye(landmarks) - 1.0 / landmarks
+    values, vectors = np.linalg.eigh(-0.5 * centring @ squared @ centring)
+    values, vectors = values[::-1][:latent_dim], vectors[:, ::-1][:, :latent_dim]
+    return -0.5 * (geodesic.T**2 - squared.mean(axis=0)) @ (vectors / np.sqrt(values))
+
+
+def spectral_start(pairs: dict, run, points: int, neighbours: int, landmarks: int, unit: float, seed: int):
+    """The encoder regressed onto Isomap coordinates (in the units of d) of ``points`` inputs."""
+    if points <= DENSE_LIMIT:
+        encoder = build_encoder(pairs["x"].shape[1:], run.encoder, output_scale=unit)
+        chosen = {k: pairs[k][:points] for k in ("x", "y", "distance")}
+        initialisation.spectral_start(encoder, chosen, run.encoder.latent_dim, seed=seed)
+        return encoder
+    # The partners y of some pairs join the graph, to put the coordinates into the units of d.
+    x, partners = pairs["x"][:points], pairs["y"][:1000]
+    flat = np.concatenate([x, partners]).reshape(len(x) + len(partners), -1)
+    coords = landmark_isomap(flat, run.encoder.latent_dim, neighbours, landmarks, seed)
+    ratio = np.linalg.norm(coords[: len(partners)] - coords[len(x) :], axis=1) / pairs["distance"][: len(partners)]
+    targets = (coords[: len(x)] / np.median(ratio)).astype(np.float32)
+    encoder = build_encoder(x.shape[1:], run.encoder, output_scale=unit)
+    # About as many regression steps as the dense start takes at 2 000 inputs.
+    epochs = max(1, round(initialisation.PRETRAIN_EPOCHS * 2000 / len(x)))
+    initialisation.pretrain(encoder, np.asarray(x, np.float32), targets, epochs, batch_size=64, seed=seed)
+    return encoder
+
+
+def score(encoder_path: Path, run, dataset, experiment, workdir: Path) -> dict:
+    """The headline metrics of an encoder, by the workflow's evaluation of ``run``."""
+    out = encoder_path.with_suffix("")
+    result = evaluate(
+        run=run,
+        dataset=dataset,
+        evaluation=experiment.evaluation,
+        encoder=encoder_path,
+        test=workdir / "results" / "data" / dataset.name / "test.zarr",
+        latent=out.with_name(out.name + "-latent.zarr"),
+        metrics=out.with_name(out.name + "-metrics.json"),
+    )
+    flat = flatten_metrics(result)
+    return {c: round(float(flat.get(c, np.nan)), 5) for c in COLUMNS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, required=True, help="a benchmarks/convergence.py workdir")
+    parser.add_argument("--run", required=True)
+    parser.add_argument("--points", type=int, default=2000, help="training inputs Isomap embeds")
+    parser.add_argument("--neighbours", type=int, default=10)
+    parser.add_argument("--landmarks", type=int, default=300)
+    parser.add_argument("--random", action="store_true", help="also train from random starts")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    experiment = load_config_file(args.workdir / "convergence.yaml")
+    run = experiment.runs[args.run]
+    dataset = experiment.datasets[run.dataset]
+    device = runtime.configure_tensorflow(run.seed, args.threads, "cpu")
+    ds = stores.open_pairs(args.workdir / "results" / "pairs" / dataset.name / f"{run.sampling}.zarr")
+    pairs = {k: ds[k].values for k in ("x", "y", "z", "distance")}
+    unit = training.length_unit(pairs["distance"], run.training)
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        started = time.perf_counter()
+        start = spectral_start(pairs, run, args.points, args.neighbours, args.landmarks, unit, run.seed)
+        start_s = time.perf_counter() - started
+        training.save_model(start, tmp / "start.keras")
+        rows["start"] = {"seconds": round(start_s, 1), **score(tmp / "start.keras", run, dataset, experiment, tmp)}
+        variants = [("refined", tmp / "start.keras", run.training)]
+        if args.random:
+            variants.append(("random", None, dataclasses.replace(run.training, initialisation="random")))
+        for name, init, config in variants:
+            started = time.perf_counter()
+            encoder, history = training.train(
+                pairs,
+                run.encoder,
+                run.loss.distortion,
+                run.loss.bending_weight,
+                dataclasses.replace(config, tensorboard=False),
+                seed=run.seed,
+                checkpoint_dir=tmp / f"{name}-checkpoint",
+                device=device,
+                init_encoder=init,
+            )
+            seconds = time.perf_counter() - started + (start_s if name == "refined" else 0.0)
+            training.save_model(encoder, tmp / f"{name}.keras")
+            rows[name] = {
+                "seconds": round(seconds, 1),
+                "epochs": len(history),
+                **score(tmp / f"{name}.keras", run, dataset, experiment, tmp),
+            }
+    print(json.dumps({"run": args.run, "points": args.points, "neighbours": args.neighbours, **rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
