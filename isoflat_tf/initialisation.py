@@ -1,4 +1,4 @@
-"""Where training starts: a spectral initialisation of the encoder (docs/design.md §4).
+"""Where training starts: a spectral initialisation of the encoder (docs/design.md §5).
 
 The loss sees only pairs at the scale δ, so it cannot tell a closed or wound
 manifold embedded once round from one pressed flat or folded: both are locally
