@@ -24,6 +24,11 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+
+class SpectralStartError(ValueError):
+    """The inputs cannot be embedded (too few, or all alike): training starts at random instead."""
+
+
 # Passes of the regression over its inputs: at 2 000 inputs its error has levelled off by then.
 PRETRAIN_EPOCHS = 30
 
@@ -46,9 +51,8 @@ def spectral_targets(
 
     n = len(x)
     if n <= neighbours + latent_dim:
-        raise ValueError(
-            f"the spectral initialisation needs more than {neighbours + latent_dim} pairs, got {n}; "
-            "set training.initialisation: random"
+        raise SpectralStartError(
+            f"the spectral initialisation needs more than {neighbours + latent_dim} pairs, got {n}"
         )
     flat_x = np.asarray(x, np.float64).reshape(n, -1)
     flat_y = np.asarray(y, np.float64).reshape(n, -1)
@@ -58,9 +62,9 @@ def spectral_targets(
     ratio = np.linalg.norm(coords - isomap.transform(flat_y), axis=1) / np.asarray(distance, np.float64)
     scale = float(np.median(ratio))
     if not np.isfinite(scale) or scale <= 0.0:
-        raise ValueError(
+        raise SpectralStartError(
             "the spectral initialisation found no scale: the Isomap embedding does not separate the pairs' "
-            "ends (are the inputs constant?); set training.initialisation: random"
+            "ends (are the inputs constant?)"
         )
     return (coords / scale).astype(np.float32), scale
 

@@ -27,6 +27,7 @@ import numpy as np
 from isoflat_tf import monitor
 from isoflat_tf.config import Distribute, EncoderConfig, Precision, TrainingConfig
 from isoflat_tf.files import atomic_path, write_text
+from isoflat_tf.initialisation import SpectralStartError
 from isoflat_tf.runtime import configure_tensorflow  # noqa: F401 (its home was here)
 
 log = logging.getLogger(__name__)
@@ -328,7 +329,10 @@ def train(
         log.info("length unit: %.4g in units of d (median training distance %.4g)", unit, np.median(arrays["distance"]))
 
         if initial is None and config.initialisation == "spectral":
-            initial = spectral_encoder(arrays, train_idx, encoder_config, config, unit, seed)
+            try:
+                initial = spectral_encoder(arrays, train_idx, encoder_config, config, unit, seed)
+            except SpectralStartError as err:
+                log.warning("%s; starting from %d random initialisations instead", err, config.starts)
 
         def new_model():
             with strategy.scope(), dtype_policy(config.precision):

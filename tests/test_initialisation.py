@@ -64,3 +64,12 @@ def test_training_starts_once_from_the_spectral_start(tmp_path, caplog):
         training.train(tiny_pairs(n=128), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
     assert re.search(r"spectral start: Isomap of \d+ inputs", caplog.text)
     assert "start 1/3" not in caplog.text  # one start: the random starts are not tried
+
+
+def test_too_few_pairs_for_a_spectral_start_fall_back_to_random_starts(tmp_path, caplog):
+    training.configure_tensorflow(0, threads=1)
+    cfg = TrainingConfig(epochs=1, starts=2, batch_size=8, tensorboard=False, validation_fraction=0.0)
+    with caplog.at_level("INFO"):
+        training.train(tiny_pairs(n=10), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
+    assert "needs more than 12 pairs, got 10; starting from 2 random initialisations instead" in caplog.text
+    assert "start 2/2" in caplog.text
