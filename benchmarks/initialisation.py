@@ -79,8 +79,10 @@ def spectral_start(pairs: dict, run, points: int, neighbours: int, landmarks: in
     x, partners = pairs["x"][:points], pairs["y"][:1000]
     flat = np.concatenate([x, partners]).reshape(len(x) + len(partners), -1)
     coords = landmark_isomap(flat, run.encoder.latent_dim, neighbours, landmarks, seed)
-    ratio = np.linalg.norm(coords[: len(partners)] - coords[len(x) :], axis=1) / pairs["distance"][: len(partners)]
-    targets = (coords[: len(x)] / np.median(ratio)).astype(np.float32)
+    scale = initialisation.units_per_distance(
+        coords[: len(partners)], coords[len(x) :], pairs["distance"][: len(partners)]
+    )
+    targets = (coords[: len(x)] / scale).astype(np.float32)
     encoder = build_encoder(x.shape[1:], run.encoder, output_scale=unit)
     # About as many regression steps as the dense start takes at 2 000 inputs.
     epochs = max(1, round(initialisation.PRETRAIN_EPOCHS * 2000 / len(x)))
