@@ -123,7 +123,8 @@ class TrainingConfig:
         a plateau of the validation loss (``isoflat_tf.plateau``) and keeps the
         weights of its best epoch.
       patience: epochs without improvement of the validation loss before stopping.
-      tolerance: relative decrease of the validation loss that counts as improvement.
+      tolerance: relative decrease of the validation loss, or of one of its terms
+        above the learning rate's floor, that counts as improvement.
       lr_patience: epochs without improvement before the learning rate is cut.
       lr_factor: factor of each cut of the learning rate.
       max_minutes: wall-time budget of the training loop (None: no budget); training
@@ -166,7 +167,7 @@ class TrainingConfig:
 
     epochs: int = 30
     patience: int = 3
-    tolerance: float = 0.01
+    tolerance: float = 0.05
     lr_patience: int = 1
     lr_factor: float = 0.3
     max_minutes: float | None = None

@@ -7,8 +7,12 @@ relative ``tolerance``: a term is watched on its own because where one term
 has a floor (the bending of a curved manifold) the other's progress is too
 small a share of the loss to show in it. The learning rate is cut by
 ``lr_factor`` after ``lr_patience`` epochs without progress (never below
-``final_learning_rate``); training stops after ``patience`` epochs without
-progress, at ``epochs`` at the latest, or when the wall-time budget is spent.
+``final_learning_rate``). Once it has reached that floor only the loss
+counts: the schedule has no cut left to make, and the relative jitter of a
+term that has become a tiny share of the loss (the square's distortion at
+10⁻⁶ under a bending of 10⁻⁴) would otherwise count as progress for ever.
+Training stops after ``patience`` epochs without progress, at ``epochs`` at
+the latest, or when the wall-time budget is spent.
 The caller then restores the weights of the epoch with the lowest loss.
 
 The rule is a pure function of a small state, so a resumed run continues it
@@ -75,11 +79,13 @@ def update(
     """
     if not counted:
         return state
-    terms = dict(terms or {})
+    at_floor = state.learning_rate <= config.final_learning_rate
+    terms = {} if at_floor else dict(terms or {})
     progress = improves(loss, state.best_loss, config.tolerance) or any(
         improves(value, state.best_terms.get(name, math.inf), config.tolerance) for name, value in terms.items()
     )
-    best_terms = {name: min(value, state.best_terms.get(name, math.inf)) for name, value in terms.items()}
+    best_terms = dict(state.best_terms)
+    best_terms.update({name: min(value, best_terms.get(name, math.inf)) for name, value in terms.items()})
     if loss < state.best_loss:  # the weights to keep: the lowest loss, however small the gain
         state = dataclasses.replace(state, best_loss=loss, best_epoch=epoch)
     if progress:

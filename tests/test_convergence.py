@@ -44,6 +44,15 @@ def test_plateau_rule_goes_on_while_a_term_improves_under_a_floor():
     assert reason is None and epoch == 6 and state.best_epoch == 6 and state.learning_rate == RULE.learning_rate
 
 
+def test_plateau_rule_at_the_learning_rate_floor_watches_only_the_loss():
+    config = dataclasses.replace(RULE, final_learning_rate=RULE.learning_rate)  # at the floor from the start
+    loss = [1.0, 0.999, 0.998, 0.997, 0.996, 0.995]
+    jitter = [1e-3, 0.9e-3, 0.8e-3, 0.7e-3, 0.6e-3, 0.5e-3]  # a tiny term falling by > 1 % each epoch
+    assert run_rule(loss, terms={"distortion": jitter})[2] is None  # above the floor it counts
+    state, epoch, reason = run_rule(loss, config, terms={"distortion": jitter})
+    assert (epoch, reason, state.best_epoch) == (4, plateau.PLATEAU, 4)
+
+
 def test_plateau_rule_counts_improvement_relative_to_the_best():
     state, epoch, reason = run_rule([1.0, 0.98, 0.96, 0.94, 0.92, 0.9])  # 2 % per epoch: always improving
     assert reason is None and state.best_epoch == 6 and state.learning_rate == RULE.learning_rate
