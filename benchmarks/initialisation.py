@@ -72,7 +72,8 @@ def spectral_start(pairs: dict, run, points: int, neighbours: int, landmarks: in
     """The encoder regressed onto Isomap coordinates (in the units of d) of ``points`` inputs."""
     if points <= DENSE_LIMIT:
         encoder = build_encoder(pairs["x"].shape[1:], run.encoder, output_scale=unit)
-        chosen = {k: pairs[k][:points] for k in ("x", "y", "distance")}
+        index = initialisation.distinct_inputs(pairs["x"], np.arange(len(pairs["x"])), points, seed)
+        chosen = {k: pairs[k][index] for k in ("x", "y", "distance")}
         initialisation.spectral_start(encoder, chosen, run.encoder.latent_dim, seed=seed)
         return encoder
     # The partners y of some pairs join the graph, to put the coordinates into the units of d.

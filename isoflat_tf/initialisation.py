@@ -34,6 +34,26 @@ class SpectralStartError(ValueError):
 PRETRAIN_EPOCHS = 30
 
 
+def distinct_inputs(x: np.ndarray, candidates: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Up to ``count`` of the pair indices ``candidates`` with distinct inputs ``x``, drawn at random.
+
+    Pairs estimated from samples share their ends and are stored grouped by
+    them, so the first pairs would cover a patch of the manifold (115 distinct
+    inputs among the first 2 000 of 20 000 pairs on 2 000 samples); a random
+    draw over all of them covers it whole.
+    """
+    seen: set[bytes] = set()
+    chosen = []
+    for index in np.random.default_rng(seed).permutation(candidates):
+        key = np.asarray(x[index]).tobytes()
+        if key not in seen:
+            seen.add(key)
+            chosen.append(index)
+            if len(chosen) == count:
+                break
+    return np.asarray(chosen, dtype=np.int64)
+
+
 def spectral_targets(
     x: np.ndarray,
     y: np.ndarray,

@@ -223,7 +223,7 @@ def spectral_encoder(
     from isoflat_tf import initialisation
     from isoflat_tf.encoder import build_encoder
 
-    chosen = train_idx[: config.spectral_points]
+    chosen = initialisation.distinct_inputs(arrays["x"], train_idx, config.spectral_points, seed)
     encoder = build_encoder(arrays["x"].shape[1:], encoder_config, output_scale=unit)
     pairs = {k: arrays[k][chosen] for k in ("x", "y", "distance")}
     initialisation.spectral_start(encoder, pairs, encoder_config.latent_dim, seed=seed)
@@ -441,6 +441,12 @@ def train(
         rule.best_epoch,
         rule.best_loss,
     )
+    if reason == plateau.MAX_EPOCHS:
+        log.warning(
+            "training reached its epoch limit (training.epochs = %d) before the validation loss levelled off; "
+            "raise training.epochs to train on",
+            config.epochs,
+        )
     checkpoint.remove()
     return model.encoder, history
 

@@ -166,6 +166,8 @@ def test_the_best_of_several_starts_goes_on(tmp_path, caplog):
     assert len(starts) == 3 and len(set(starts)) == 3  # different initialisations
     assert rows[0]["val_loss"] == pytest.approx(min(starts), rel=1e-3)
     assert len(rows) == 2  # the chosen start's epoch is the run's first
+    # Two epochs cannot make a plateau of patience 3: the log says how to train on.
+    assert rows[-1]["stop_reason"] == plateau.MAX_EPOCHS and "raise training.epochs to train on" in caplog.text
 
 
 def test_a_warm_start_continues_the_encoder_it_names(tmp_path):

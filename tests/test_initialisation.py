@@ -32,6 +32,19 @@ def test_spectral_targets_recover_a_flat_chart_in_the_units_of_d():
     assert metrics.procrustes_error(targets, chart, diameter=np.hypot(3.0, 1.0)) < 0.05
 
 
+def test_the_spectral_inputs_are_distinct_and_spread_over_pairs_grouped_by_their_ends():
+    # 50 samples, 10 pairs each, stored grouped by their first end (as estimated pairs are).
+    samples = np.arange(50, dtype=np.float32)[:, None] * np.ones((1, 4), np.float32)
+    x = np.repeat(samples, 10, axis=0)
+    candidates = np.arange(len(x))
+    chosen = initialisation.distinct_inputs(x, candidates, 30, seed=0)
+    values = x[chosen, 0]
+    assert len(chosen) == 30 and len(np.unique(values)) == 30
+    assert values.max() - values.min() > 40  # spread over the samples; the first 30 pairs hold three
+    assert np.array_equal(chosen, initialisation.distinct_inputs(x, candidates, 30, seed=0))
+    assert len(initialisation.distinct_inputs(x, candidates[:25], 30, seed=0)) == 3  # fewer distinct than asked
+
+
 @pytest.mark.parametrize(
     ("n", "constant", "message"),
     [(10, False, "needs more than 12 pairs"), (200, True, "does not separate the pairs' ends")],
