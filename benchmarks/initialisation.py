@@ -132,7 +132,10 @@ def main() -> None:
         start = spectral_start(pairs, run, args.points, args.neighbours, args.landmarks, unit, run.seed)
         start_s = time.perf_counter() - started
         training.save_model(start, tmp / "start.keras")
-        rows["start"] = {"seconds": round(start_s, 1), **score(tmp / "start.keras", run, dataset, experiment, tmp)}
+        rows["start"] = {
+            "seconds": round(start_s, 1),
+            **score(tmp / "start.keras", run, dataset, experiment, args.workdir),
+        }
         variants = [("refined", tmp / "start.keras", run.training)]
         if args.random:
             variants.append(("random", None, dataclasses.replace(run.training, initialisation="random")))
@@ -154,7 +157,7 @@ def main() -> None:
             rows[name] = {
                 "seconds": round(seconds, 1),
                 "epochs": len(history),
-                **score(tmp / f"{name}.keras", run, dataset, experiment, tmp),
+                **score(tmp / f"{name}.keras", run, dataset, experiment, args.workdir),
             }
     print(json.dumps({"run": args.run, "points": args.points, "neighbours": args.neighbours, **rows}, indent=1))
 

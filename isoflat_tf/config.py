@@ -161,6 +161,12 @@ class TrainingConfig:
         expensive at the start (a winding encoding such as ``swiss_roll``), a
         constant λ can collapse a direction of the manifold before the encoder
         has learnt to resolve it.
+      learning_rate_warmup_epochs: from a spectral or warm start, the learning
+        rate rises linearly from 0 to ``learning_rate`` over this many epochs
+        (0: none). Adam's first steps move every weight by about the learning
+        rate whatever its gradient, which can tear a start that is already
+        close (docs/results.md, "Where training starts"); random starts have
+        nothing to keep and get no warm-up.
       init_from: a run whose trained encoder starts this one (a warm start, e.g.
         a continuation in δ or λ); the encoder settings must be the same. It
         makes one start, in that run's length unit.
@@ -188,6 +194,7 @@ class TrainingConfig:
     jit_compile: JitCompile = "auto"
     distribute: Distribute = "none"
     bending_warmup_epochs: float = 0.0
+    learning_rate_warmup_epochs: float = 1.0
     init_from: str | None = None
 
 

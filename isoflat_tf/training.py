@@ -176,6 +176,23 @@ class Checkpoint:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+def warmup_factor(step: int, warmup_steps: int) -> float:
+    """The share of the learning rate at optimiser step ``step`` (0-based) of a linear warm-up
+    over ``warmup_steps`` steps (0: none)."""
+    return 1.0 if step >= warmup_steps else (step + 1) / warmup_steps
+
+
+def _learning_rate_warmup(learning_rate: float, first_step: int, warmup_steps: int):
+    """A callback setting the learning rate of each step of an epoch that begins at ``first_step``."""
+    import keras
+
+    class LearningRateWarmup(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.model.optimizer.learning_rate = learning_rate * warmup_factor(first_step + batch, warmup_steps)
+
+    return LearningRateWarmup()
+
+
 def _stop_on_non_finite():
     """A callback raising with a message naming epoch and step when the loss or gradient norm is NaN/Inf."""
     import keras
@@ -306,6 +323,8 @@ def train(
         """Train ``model`` for epoch ``epoch`` (1-based); its logs and its wall time."""
         started = time.perf_counter()
         model.optimizer.learning_rate = learning_rate
+        first_step = (epoch - 1) * steps
+        warmup = [_learning_rate_warmup(learning_rate, first_step, warmup_steps)] if first_step < warmup_steps else []
         result = model.fit(
             pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch - 1), config.batch_size),
             validation_data=val_ds,
@@ -313,7 +332,7 @@ def train(
             epochs=epoch,
             shuffle=False,  # epoch_order shuffles, reproducibly
             verbose=verbose,
-            callbacks=callbacks,
+            callbacks=callbacks + warmup,
         )
         return {k: float(v[-1]) for k, v in result.history.items()}, time.perf_counter() - started
 
@@ -322,6 +341,7 @@ def train(
         model, best_weights, saved = restored
         done, history, elapsed = saved["epoch"], saved["history"], saved["elapsed_s"]
         rule = plateau.PlateauState(**saved["plateau"])
+        warmup_steps = saved.get("warmup_steps", 0)
     else:
         initial = keras.models.load_model(init_encoder) if init_encoder is not None else None
         # A warm start keeps its encoder's length unit, so that it starts from the same map.
@@ -333,6 +353,9 @@ def train(
                 initial = spectral_encoder(arrays, train_idx, encoder_config, config, unit, seed)
             except SpectralStartError as err:
                 log.warning("%s; starting from %d random initialisations instead", err, config.starts)
+
+        # Only a start worth keeping gets the learning rate's warm-up.
+        warmup_steps = round(config.learning_rate_warmup_epochs * steps) if initial is not None else 0
 
         def new_model():
             with strategy.scope(), dtype_policy(config.precision):
@@ -423,7 +446,13 @@ def train(
         checkpoint.save(
             model,
             best_weights,
-            {"epoch": epoch, "history": history, "elapsed_s": elapsed, "plateau": dataclasses.asdict(rule)},
+            {
+                "epoch": epoch,
+                "history": history,
+                "elapsed_s": elapsed,
+                "plateau": dataclasses.asdict(rule),
+                "warmup_steps": warmup_steps,
+            },
         )
         if reason:
             break

@@ -86,3 +86,25 @@ def test_too_few_pairs_for_a_spectral_start_fall_back_to_random_starts(tmp_path,
         training.train(tiny_pairs(n=10), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
     assert "needs more than 12 pairs, got 10; starting from 2 random initialisations instead" in caplog.text
     assert "start 2/2" in caplog.text
+
+
+def test_warmup_factor_rises_linearly_to_one():
+    assert [training.warmup_factor(step, 4) for step in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert training.warmup_factor(0, 0) == 1.0
+
+
+@pytest.mark.parametrize("initialisation, first_epoch_share", [("spectral", 0.5), ("random", 1.0)])
+def test_the_learning_rate_warms_up_from_a_spectral_start_only(tmp_path, initialisation, first_epoch_share):
+    training.configure_tensorflow(0, threads=1)
+    cfg = TrainingConfig(
+        epochs=2,
+        starts=1,
+        batch_size=16,
+        tensorboard=False,
+        initialisation=initialisation,
+        learning_rate_warmup_epochs=2.0,
+    )
+    _, history = training.train(tiny_pairs(n=128), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
+    # The rate of each epoch's last step: half-way up the two-epoch ramp after epoch 1, then the full rate.
+    rates = [row["learning_rate"] for row in history]
+    assert rates == pytest.approx([first_epoch_share * cfg.learning_rate, cfg.learning_rate])
