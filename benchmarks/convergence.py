@@ -145,6 +145,17 @@ def table(workdir: Path, config: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def key_values(parser: argparse.ArgumentParser, items: list[str]) -> dict:
+    """``KEY=VALUE`` arguments as a dict, each value read as YAML; a parser error for anything else."""
+    settings = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"settings take KEY=VALUE, got {item!r}")
+        settings[key] = yaml.safe_load(value)
+    return settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, default=Path("results-convergence"))
@@ -161,12 +172,7 @@ def main() -> None:
         "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings for every run"
     )
     args = parser.parse_args()
-    training = {}
-    for item in args.training:
-        key, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--training takes KEY=VALUE, got {item!r}")
-        training[key] = yaml.safe_load(value)
+    training = key_values(parser, args.training)
 
     unknown = sorted(set(args.manifolds) - set(manifolds.available()) - set(PER_MANIFOLD))
     if unknown:

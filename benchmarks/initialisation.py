@@ -107,6 +107,42 @@ def score(encoder_path: Path, run, dataset, experiment, workdir: Path) -> dict:
     return {c: round(float(flat.get(c, np.nan)), 5) for c in COLUMNS}
 
 
+def load_run(workdir: Path, name: str, threads: int):
+    """A convergence workdir's experiment, its run ``name``, that run's training pairs (arrays) and the
+    CPU device TensorFlow was configured for (the run's seed, ``threads`` threads)."""
+    experiment = load_config_file(workdir / "convergence.yaml")
+    run = experiment.runs[name]
+    device = runtime.configure_tensorflow(run.seed, threads, "cpu")
+    ds = stores.open_pairs(workdir / "results" / "pairs" / run.dataset / f"{run.sampling}.zarr")
+    return experiment, run, {k: ds[k].values for k in ("x", "y", "z", "distance")}, device
+
+
+def train_and_score(pairs, run, config, out: Path, device, experiment, workdir: Path, init_encoder=None) -> dict:
+    """Train ``run``'s encoder on ``pairs`` with training ``config`` (no TensorBoard), in folder ``out``;
+    its wall time, epochs and headline metrics."""
+    started = time.perf_counter()
+    encoder, history = training.train(
+        pairs,
+        run.encoder,
+        run.loss.distortion,
+        run.loss.bending_weight,
+        dataclasses.replace(config, tensorboard=False),
+        seed=run.seed,
+        checkpoint_dir=out / "checkpoint",
+        device=device,
+        init_encoder=init_encoder,
+    )
+    seconds = time.perf_counter() - started
+    out.mkdir(parents=True, exist_ok=True)
+    training.save_model(encoder, out / "encoder.keras")
+    dataset = experiment.datasets[run.dataset]
+    return {
+        "seconds": round(seconds, 1),
+        "epochs": len(history),
+        **score(out / "encoder.keras", run, dataset, experiment, workdir),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, required=True, help="a benchmarks/convergence.py workdir")
@@ -118,12 +154,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    experiment = load_config_file(args.workdir / "convergence.yaml")
-    run = experiment.runs[args.run]
+    experiment, run, pairs, device = load_run(args.workdir, args.run, args.threads)
     dataset = experiment.datasets[run.dataset]
-    device = runtime.configure_tensorflow(run.seed, args.threads, "cpu")
-    ds = stores.open_pairs(args.workdir / "results" / "pairs" / dataset.name / f"{run.sampling}.zarr")
-    pairs = {k: ds[k].values for k in ("x", "y", "z", "distance")}
     unit = training.length_unit(pairs["distance"], run.training)
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,25 +172,9 @@ def main() -> None:
         if args.random:
             variants.append(("random", None, dataclasses.replace(run.training, initialisation="random")))
         for name, init, config in variants:
-            started = time.perf_counter()
-            encoder, history = training.train(
-                pairs,
-                run.encoder,
-                run.loss.distortion,
-                run.loss.bending_weight,
-                dataclasses.replace(config, tensorboard=False),
-                seed=run.seed,
-                checkpoint_dir=tmp / f"{name}-checkpoint",
-                device=device,
-                init_encoder=init,
-            )
-            seconds = time.perf_counter() - started + (start_s if name == "refined" else 0.0)
-            training.save_model(encoder, tmp / f"{name}.keras")
-            rows[name] = {
-                "seconds": round(seconds, 1),
-                "epochs": len(history),
-                **score(tmp / f"{name}.keras", run, dataset, experiment, args.workdir),
-            }
+            rows[name] = train_and_score(pairs, run, config, tmp / name, device, experiment, args.workdir, init)
+            if name == "refined":
+                rows[name]["seconds"] = round(rows[name]["seconds"] + start_s, 1)
     print(json.dumps({"run": args.run, "points": args.points, "neighbours": args.neighbours, **rows}, indent=1))
 
 
