@@ -39,8 +39,10 @@ from isoflat_tf.summary import flatten_metrics  # noqa: E402
 
 COLUMNS = (
     "scale_free_mean_abs_ratio_error",
+    "mean_abs_ratio_error",
     "rms_sqrt_bending",
     "interpolation_error_4",
+    "interpolation_error_8",
     "procrustes_error",
     "trustworthiness",
 )
