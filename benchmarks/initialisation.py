@@ -4,14 +4,14 @@ Works on a finished ``benchmarks/convergence.py`` workdir (its pairs and test
 stores) and scores three encoders of one run with the workflow's evaluation:
 
 1. ``start``: the encoder regressed onto an Isomap embedding of the run's
-   training inputs, before any geometric training. ``--points`` inputs;
-   up to 4 000 by dense Isomap (what ``training.initialisation: spectral``
-   does), above that by landmark Isomap (``--landmarks`` landmarks, de Silva
-   & Tenenbaum), which reaches the denser graphs a wound manifold needs;
+   training inputs, before any geometric training, as
+   ``training.initialisation: spectral`` does: ``--points`` inputs (up to
+   4 000 by dense Isomap, above by landmark Isomap, whose denser graph a
+   wound manifold needs), ``--epochs`` passes of the regression;
 2. ``refined``: that start after the default geometric training;
 3. ``random``: the default training from random starts, when ``--random``.
 
-    .venv/bin/python benchmarks/initialisation.py --workdir /tmp/conv --run swiss_roll-seed0 --points 20000
+    .venv/bin/python benchmarks/initialisation.py --workdir /tmp/conv --run swiss_roll-seed0 --points 20000 --epochs 40
 
 Measured outcomes are in docs/results.md ("Where training starts").
 """
@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from isoflat_tf import initialisation, neighbour_graph, runtime, stores, training  # noqa: E402
+from isoflat_tf import initialisation, runtime, stores, training  # noqa: E402
 from isoflat_tf.config_loader import load_config_file  # noqa: E402
 from isoflat_tf.encoder import build_encoder  # noqa: E402
 from isoflat_tf.stages.evaluate import evaluate  # noqa: E402
@@ -46,50 +46,15 @@ COLUMNS = (
     "procrustes_error",
     "trustworthiness",
 )
-DENSE_LIMIT = 4000
 
 
-def landmark_isomap(x: np.ndarray, latent_dim: int, neighbours: int, landmarks: int, seed: int) -> np.ndarray:
-    """Landmark Isomap coordinates of the rows of ``x``: classical MDS of the landmarks' graph
-    distances, every other point placed by distance-based triangulation."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
-
-    n = len(x)
-    graph = neighbour_graph.nearest_neighbours(x, neighbours, name="inputs")
-    rows = np.repeat(np.arange(n), neighbours)
-    adjacency = csr_matrix((graph.distances.ravel(), (rows, graph.indices.ravel())), shape=(n, n))
-    chosen = np.random.default_rng(seed).choice(n, landmarks, replace=False)
-    geodesic = dijkstra(adjacency, directed=False, indices=chosen)  # (landmarks, n)
-    if not np.isfinite(geodesic).all():
-        raise ValueError("the inputs' neighbour graph is not connected; use more --neighbours")
-    squared = geodesic[:, chosen] ** 2
-    centring = np.eye(landmarks) - 1.0 / landmarks
-    values, vectors = np.linalg.eigh(-0.5 * centring @ squared @ centring)
-    values, vectors = values[::-1][:latent_dim], vectors[:, ::-1][:, :latent_dim]
-    return -0.5 * (geodesic.T**2 - squared.mean(axis=0)) @ (vectors / np.sqrt(values))
-
-
-def spectral_start(pairs: dict, run, points: int, neighbours: int, landmarks: int, unit: float, seed: int):
-    """The encoder regressed onto Isomap coordinates (in the units of d) of ``points`` inputs."""
-    if points <= DENSE_LIMIT:
-        encoder = build_encoder(pairs["x"].shape[1:], run.encoder, output_scale=unit)
-        index = initialisation.distinct_inputs(pairs["x"], np.arange(len(pairs["x"])), points, seed)
-        chosen = {k: pairs[k][index] for k in ("x", "y", "distance")}
-        initialisation.spectral_start(encoder, chosen, run.encoder.latent_dim, seed=seed)
-        return encoder
-    # The partners y of some pairs join the graph, to put the coordinates into the units of d.
-    x, partners = pairs["x"][:points], pairs["y"][:1000]
-    flat = np.concatenate([x, partners]).reshape(len(x) + len(partners), -1)
-    coords = landmark_isomap(flat, run.encoder.latent_dim, neighbours, landmarks, seed)
-    scale = initialisation.units_per_distance(
-        coords[: len(partners)], coords[len(x) :], pairs["distance"][: len(partners)]
-    )
-    targets = (coords[: len(x)] / scale).astype(np.float32)
-    encoder = build_encoder(x.shape[1:], run.encoder, output_scale=unit)
-    # About as many regression steps as the dense start takes at 2 000 inputs.
-    epochs = max(1, round(initialisation.PRETRAIN_EPOCHS * 2000 / len(x)))
-    initialisation.pretrain(encoder, np.asarray(x, np.float32), targets, epochs, batch_size=64, seed=seed)
+def spectral_start(pairs: dict, run, points: int, epochs: int, unit: float, seed: int):
+    """The encoder regressed (``epochs`` passes) onto an Isomap embedding, in the units of d, of
+    ``points`` distinct training inputs: what ``training.initialisation: spectral`` does."""
+    encoder = build_encoder(pairs["x"].shape[1:], run.encoder, output_scale=unit)
+    index = initialisation.distinct_inputs(pairs["x"], np.arange(len(pairs["x"])), points, seed)
+    chosen = {k: pairs[k][index] for k in ("x", "y", "distance")}
+    initialisation.spectral_start(encoder, chosen, run.encoder.latent_dim, seed=seed, epochs=epochs)
     return encoder
 
 
@@ -149,9 +114,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, required=True, help="a benchmarks/convergence.py workdir")
     parser.add_argument("--run", required=True)
-    parser.add_argument("--points", type=int, default=2000, help="training inputs Isomap embeds")
-    parser.add_argument("--neighbours", type=int, default=10)
-    parser.add_argument("--landmarks", type=int, default=300)
+    parser.add_argument("--points", type=int, help="training inputs Isomap embeds (default: spectral_points)")
+    parser.add_argument("--epochs", type=int, help="passes of the start's regression (default: spectral_epochs)")
     parser.add_argument("--random", action="store_true", help="also train from random starts")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -163,7 +127,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         started = time.perf_counter()
-        start = spectral_start(pairs, run, args.points, args.neighbours, args.landmarks, unit, run.seed)
+        points = args.points or run.training.spectral_points
+        epochs = args.epochs or run.training.spectral_epochs
+        start = spectral_start(pairs, run, points, epochs, unit, run.seed)
         start_s = time.perf_counter() - started
         training.save_model(start, tmp / "start.keras")
         rows["start"] = {
@@ -177,7 +143,7 @@ def main() -> None:
             rows[name] = train_and_score(pairs, run, config, tmp / name, device, experiment, args.workdir, init)
             if name == "refined":
                 rows[name]["seconds"] = round(rows[name]["seconds"] + start_s, 1)
-    print(json.dumps({"run": args.run, "points": args.points, "neighbours": args.neighbours, **rows}, indent=1))
+    print(json.dumps({"run": args.run, "points": points, "epochs": epochs, **rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -133,7 +133,10 @@ class TrainingConfig:
       initialisation: ``spectral`` (the encoder first regresses an Isomap embedding of
         ``spectral_points`` distinct training inputs drawn at random, in the units of d; one start) or
         ``random`` (``starts`` random initialisations). ``isoflat_tf.initialisation``.
-      spectral_points: training inputs the spectral initialisation embeds.
+      spectral_points: training inputs the spectral initialisation embeds: by dense
+        Isomap up to 4 000, by landmark Isomap above (a denser graph, e.g. 20 000
+        to unroll ``swiss_roll``, whose windings 2 000 inputs link).
+      spectral_epochs: passes of the start's regression over its inputs.
       starts: independent random initialisations trained for ``start_epochs`` each;
         the one with the lowest monitored loss goes on (1: a single start).
       start_epochs: epochs of each start.
@@ -180,6 +183,7 @@ class TrainingConfig:
     max_minutes: float | None = None
     initialisation: Initialisation = "spectral"
     spectral_points: int = 2000
+    spectral_epochs: int = 30
     starts: int = 3
     start_epochs: int = 1
     batch_size: int = 128

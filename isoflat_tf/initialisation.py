@@ -10,9 +10,10 @@ Isomap embedding of some training inputs, scaled to the units of d, and the
 geometric loss then refines that map locally.
 
 The inputs' graph is in the input metric (pixels, features), which can be
-short-circuited where the pairs' metric is not: the ``swiss_roll``'s windings
-touch in pixel space. There the initialisation is no better than a random
-one; ``training.initialisation: random`` restores the random starts.
+short-circuited where the inputs are sparse: at 2 000 inputs the
+``swiss_roll``'s neighbouring windings are linked in pixel space and Isomap
+returns the image-plane spiral. Above ``DENSE_LIMIT`` inputs the embedding is
+landmark Isomap, whose denser graph unrolls it (``training.spectral_points``).
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ class SpectralStartError(ValueError):
     """The inputs cannot be embedded (too few, or all alike): training starts at random instead."""
 
 
-# Passes of the regression over its inputs. At 2 000 inputs they left a relative rms error of
-# 0.013 (torus), 0.016 (cylinder) and 0.064 (swiss_roll).
+# Passes of the regression over its inputs (``training.spectral_epochs``' default). At 2 000
+# inputs they left a relative rms error of 0.013 (torus), 0.016 (cylinder) and 0.064 (swiss_roll).
 PRETRAIN_EPOCHS = 30
+# Above this many inputs the embedding is landmark Isomap: dense Isomap's N × N geodesic
+# matrix and eigensolver grow quadratically and cubically.
+DENSE_LIMIT = 4000
+LANDMARKS = 300
+# Partners y placed in a landmark embedding to find its scale in the units of d.
+SCALE_PAIRS = 1000
 
 
 def distinct_inputs(x: np.ndarray, candidates: np.ndarray, count: int, seed: int) -> np.ndarray:
@@ -60,12 +67,15 @@ def spectral_targets(
     distance: np.ndarray,
     latent_dim: int,
     neighbours: int = 10,
+    seed: int = 0,
 ) -> tuple[np.ndarray, float]:
     """Isomap coordinates of the inputs ``x``, in the units of ``distance``.
 
     ``x``, ``y``: (n, ...) the two ends of n pairs whose distance is ``distance``.
-    Isomap is fitted on ``x``; ``y`` is placed into its embedding, and the
-    coordinates are scaled so that the median |Y(x) − Y(y)| / d is 1.
+    Up to ``DENSE_LIMIT`` inputs, Isomap is fitted on ``x`` and ``y`` is placed
+    into its embedding; above it, landmark Isomap (landmarks drawn with
+    ``seed``) embeds ``x`` and the first ``SCALE_PAIRS`` partners together.
+    The coordinates are scaled so that the median |Y(x) − Y(y)| / d is 1.
     Returns the targets (n, latent_dim) as float32 and that scale factor.
     """
     from sklearn.manifold import Isomap
@@ -77,11 +87,48 @@ def spectral_targets(
         )
     flat_x = np.asarray(x, np.float64).reshape(n, -1)
     flat_y = np.asarray(y, np.float64).reshape(n, -1)
+    if n > DENSE_LIMIT:
+        # Some partners y are inputs too (pairs estimated from samples share ends): one graph node each.
+        m = min(n, SCALE_PAIRS)
+        nodes, node_of = np.unique(np.concatenate([flat_x, flat_y[:m]]), axis=0, return_inverse=True)
+        coords = landmark_isomap(nodes, latent_dim, neighbours, LANDMARKS, seed)[node_of.ravel()]
+        scale = units_per_distance(coords[:m], coords[n:], distance[:m])
+        return (coords[:n] / scale).astype(np.float32), scale
     # The dense eigensolver is deterministic and fast at the few thousand points used here.
     isomap = Isomap(n_neighbors=neighbours, n_components=latent_dim, eigen_solver="dense")
     coords = isomap.fit_transform(flat_x)
     scale = units_per_distance(coords, isomap.transform(flat_y), distance)
     return (coords / scale).astype(np.float32), scale
+
+
+def landmark_isomap(x: np.ndarray, latent_dim: int, neighbours: int, landmarks: int, seed: int) -> np.ndarray:
+    """Landmark Isomap coordinates (n, latent_dim) of the rows of ``x`` (de Silva & Tenenbaum).
+
+    Classical MDS of the geodesic distances between ``landmarks`` rows drawn
+    at random, every row then placed by distance-based triangulation from its
+    geodesic distances to them. Memory O(landmarks · n): no n × n matrix.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    from isoflat_tf import neighbour_graph
+
+    n = len(x)
+    landmarks = min(landmarks, n)
+    graph = neighbour_graph.nearest_neighbours(x, neighbours, name="inputs")
+    rows = np.repeat(np.arange(n), neighbours)
+    adjacency = csr_matrix((graph.distances.ravel(), (rows, graph.indices.ravel())), shape=(n, n))
+    chosen = np.random.default_rng(seed).choice(n, landmarks, replace=False)
+    geodesic = dijkstra(adjacency, directed=False, indices=chosen)  # (landmarks, n)
+    if not np.isfinite(geodesic).all():
+        raise SpectralStartError(f"the {neighbours}-neighbour graph of the {n} inputs falls apart into pieces")
+    squared = geodesic[:, chosen] ** 2
+    centring = np.eye(landmarks) - 1.0 / landmarks
+    values, vectors = np.linalg.eigh(-0.5 * centring @ squared @ centring)
+    values, vectors = values[::-1][:latent_dim], vectors[:, ::-1][:, :latent_dim]
+    if not values[-1] > 0.0:
+        raise SpectralStartError(f"the landmarks' geodesic distances span fewer than {latent_dim} dimensions")
+    return -0.5 * (geodesic.T**2 - squared.mean(axis=0)) @ (vectors / np.sqrt(values))
 
 
 def units_per_distance(coords_x: np.ndarray, coords_y: np.ndarray, distance: np.ndarray) -> float:
@@ -126,8 +173,10 @@ def pretrain(encoder, images: np.ndarray, targets: np.ndarray, epochs: int, batc
     return float(np.sqrt((residual**2).sum(1).mean() / (centred**2).sum(1).mean()))
 
 
-def spectral_start(encoder, pairs: dict[str, np.ndarray], latent_dim: int, seed: int) -> None:
-    """Set ``encoder`` to a regression of the Isomap embedding of the pairs' ``x``.
+def spectral_start(
+    encoder, pairs: dict[str, np.ndarray], latent_dim: int, seed: int, epochs: int = PRETRAIN_EPOCHS
+) -> None:
+    """Set ``encoder`` to a regression (``epochs`` passes) of the Isomap embedding of the pairs' ``x``.
 
     ``pairs`` holds ``x``, ``y`` and ``distance`` (some training pairs).
     """
@@ -137,10 +186,11 @@ def spectral_start(encoder, pairs: dict[str, np.ndarray], latent_dim: int, seed:
     first = np.sort(first)
     x = np.asarray(pairs["x"][first], np.float32)
     n = len(x)
-    targets, scale = spectral_targets(x, pairs["y"][first], pairs["distance"][first], latent_dim)
-    error = pretrain(encoder, x, targets, PRETRAIN_EPOCHS, batch_size=64, seed=seed)
+    targets, scale = spectral_targets(x, pairs["y"][first], pairs["distance"][first], latent_dim, seed=seed)
+    error = pretrain(encoder, x, targets, epochs, batch_size=64, seed=seed)
     log.info(
-        "spectral start: Isomap of %d inputs (%.3g input units per unit of d), regressed to relative rms %.3g in %.1fs",
+        "spectral start: %s of %d inputs (%.3g input units per unit of d), regressed to relative rms %.3g in %.1fs",
+        "landmark Isomap" if n > DENSE_LIMIT else "Isomap",
         n,
         scale,
         error,

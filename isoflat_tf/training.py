@@ -243,7 +243,7 @@ def spectral_encoder(
     chosen = initialisation.distinct_inputs(arrays["x"], train_idx, config.spectral_points, seed)
     encoder = build_encoder(arrays["x"].shape[1:], encoder_config, output_scale=unit)
     pairs = {k: arrays[k][chosen] for k in ("x", "y", "distance")}
-    initialisation.spectral_start(encoder, pairs, encoder_config.latent_dim, seed=seed)
+    initialisation.spectral_start(encoder, pairs, encoder_config.latent_dim, seed=seed, epochs=config.spectral_epochs)
     return encoder
 
 

@@ -32,6 +32,27 @@ def test_spectral_targets_recover_a_flat_chart_in_the_units_of_d():
     assert metrics.procrustes_error(targets, chart, diameter=np.hypot(3.0, 1.0)) < 0.05
 
 
+def test_above_the_dense_limit_landmark_isomap_recovers_the_chart_with_partners_that_are_inputs(monkeypatch):
+    monkeypatch.setattr(initialisation, "DENSE_LIMIT", 500)
+    monkeypatch.setattr(initialisation, "LANDMARKS", 100)
+    chart, x, y, distance = strip_pairs(n=800)
+    y[::2] = x[1::2]  # pairs estimated from samples share ends: half the partners are inputs too
+    distance = distance.copy()
+    distance[::2] = np.linalg.norm(chart[::2] - chart[1::2], axis=1)
+    targets, scale = initialisation.spectral_targets(x, y, distance, latent_dim=2)
+    assert scale == pytest.approx(5.0, rel=0.05)
+    assert metrics.procrustes_error(targets, chart, diameter=np.hypot(3.0, 1.0)) < 0.05
+    again, _ = initialisation.spectral_targets(x, y, distance, latent_dim=2)
+    assert np.array_equal(targets, again)
+
+
+def test_landmark_isomap_names_a_graph_that_falls_apart():
+    _, x, _, _ = strip_pairs(n=400)
+    x[200:] += 1000.0  # two far-apart halves
+    with pytest.raises(initialisation.SpectralStartError, match="falls apart"):
+        initialisation.landmark_isomap(x, latent_dim=2, neighbours=10, landmarks=50, seed=0)
+
+
 def test_the_spectral_inputs_are_distinct_and_spread_over_pairs_grouped_by_their_ends():
     # 50 samples, 10 pairs each, stored grouped by their first end (as estimated pairs are).
     samples = np.arange(50, dtype=np.float32)[:, None] * np.ones((1, 4), np.float32)
