@@ -7,7 +7,10 @@ stores) and scores three encoders of one run with the workflow's evaluation:
    training inputs, before any geometric training, as
    ``training.initialisation: spectral`` does: ``--points`` inputs (up to
    4 000 by dense Isomap, above by landmark Isomap, whose denser graph a
-   wound manifold needs), ``--epochs`` passes of the regression;
+   wound manifold needs), ``--epochs`` passes of the regression. With
+   ``--oracle-chart`` the targets are the exact chart of ``--points`` fresh
+   samples of the run's manifold instead (an oracle start: is the start or
+   the refinement what fails?);
 2. ``refined``: that start after the default geometric training;
 3. ``random``: the default training from random starts, when ``--random``.
 
@@ -31,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from isoflat_tf import initialisation, runtime, stores, training  # noqa: E402
+from isoflat_tf import initialisation, manifolds, runtime, stores, training  # noqa: E402
 from isoflat_tf.config_loader import load_config_file  # noqa: E402
 from isoflat_tf.encoder import build_encoder  # noqa: E402
 from isoflat_tf.stages.evaluate import evaluate  # noqa: E402
@@ -55,6 +58,18 @@ def spectral_start(pairs: dict, run, points: int, epochs: int, unit: float, seed
     index = initialisation.distinct_inputs(pairs["x"], np.arange(len(pairs["x"])), points, seed)
     chosen = {k: pairs[k][index] for k in ("x", "y", "distance")}
     initialisation.spectral_start(encoder, chosen, run.encoder.latent_dim, seed=seed, epochs=epochs)
+    return encoder
+
+
+def oracle_chart_start(run, dataset, points: int, epochs: int, unit: float, seed: int):
+    """The encoder regressed (``epochs`` passes) onto the exact chart of ``points`` fresh samples of the
+    run's manifold (a flat one, whose chart is isometric)."""
+    manifold = manifolds.get(dataset.manifold, image_size=dataset.image_size)
+    samples = manifold.sample_uniform(np.random.default_rng(seed), points)
+    images = manifold.render(samples).astype(np.float32)
+    encoder = build_encoder(images.shape[1:], run.encoder, output_scale=unit)
+    targets = manifold.chart(samples).astype(np.float32)
+    initialisation.pretrain(encoder, images, targets, epochs, batch_size=64, seed=seed)
     return encoder
 
 
@@ -116,6 +131,7 @@ def main() -> None:
     parser.add_argument("--run", required=True)
     parser.add_argument("--points", type=int, help="training inputs Isomap embeds (default: spectral_points)")
     parser.add_argument("--epochs", type=int, help="passes of the start's regression (default: spectral_epochs)")
+    parser.add_argument("--oracle-chart", action="store_true", help="regress onto the manifold's exact chart")
     parser.add_argument("--random", action="store_true", help="also train from random starts")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -129,7 +145,10 @@ def main() -> None:
         started = time.perf_counter()
         points = args.points or run.training.spectral_points
         epochs = args.epochs or run.training.spectral_epochs
-        start = spectral_start(pairs, run, points, epochs, unit, run.seed)
+        if args.oracle_chart:
+            start = oracle_chart_start(run, dataset, points, epochs, unit, run.seed)
+        else:
+            start = spectral_start(pairs, run, points, epochs, unit, run.seed)
         start_s = time.perf_counter() - started
         training.save_model(start, tmp / "start.keras")
         rows["start"] = {
@@ -143,7 +162,8 @@ def main() -> None:
             rows[name] = train_and_score(pairs, run, config, tmp / name, device, experiment, args.workdir, init)
             if name == "refined":
                 rows[name]["seconds"] = round(rows[name]["seconds"] + start_s, 1)
-    print(json.dumps({"run": args.run, "points": points, "epochs": epochs, **rows}, indent=1))
+    start = "oracle chart" if args.oracle_chart else "spectral"
+    print(json.dumps({"run": args.run, "start": start, "points": points, "epochs": epochs, **rows}, indent=1))
 
 
 if __name__ == "__main__":
