@@ -162,8 +162,8 @@ def main() -> None:
             rows[name] = train_and_score(pairs, run, config, tmp / name, device, experiment, args.workdir, init)
             if name == "refined":
                 rows[name]["seconds"] = round(rows[name]["seconds"] + start_s, 1)
-    start = "oracle chart" if args.oracle_chart else "spectral"
-    print(json.dumps({"run": args.run, "start": start, "points": points, "epochs": epochs, **rows}, indent=1))
+    targets = "oracle chart" if args.oracle_chart else "spectral"
+    print(json.dumps({"run": args.run, "targets": targets, "points": points, "epochs": epochs, **rows}, indent=1))
 
 
 if __name__ == "__main__":
