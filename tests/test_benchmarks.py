@@ -80,16 +80,6 @@ def test_scaling_stops_a_child_past_the_memory_limit_and_skips_larger_sizes(tmp_
     assert "exceeded memory" in text and (tmp_path / "scaling.png").stat().st_size > 0
 
 
-def test_landmark_isomap_recovers_a_flat_strip():
-    from isoflat_tf import metrics
-
-    from .test_initialisation import strip_pairs
-
-    chart, x, _, _ = strip_pairs(n=800, scale=1.0)
-    coords = load_benchmark("initialisation").landmark_isomap(x, 2, neighbours=10, landmarks=100, seed=0)
-    assert metrics.procrustes_error(coords, chart, diameter=math.hypot(3.0, 1.0)) < 0.05
-
-
 def test_convergence_experiment_sets_only_what_a_user_would():
     convergence = load_benchmark("convergence")
     config = convergence.experiment(["torus", "square_image_metric"], [0, 2], 100, [], {"initialisation": "random"})

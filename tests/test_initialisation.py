@@ -46,6 +46,12 @@ def test_above_the_dense_limit_landmark_isomap_recovers_the_chart_with_partners_
     assert np.array_equal(targets, again)
 
 
+def test_landmark_isomap_recovers_a_flat_strip():
+    chart, x, _, _ = strip_pairs(n=800, scale=1.0)
+    coords = initialisation.landmark_isomap(x, 2, neighbours=10, landmarks=100, seed=0)
+    assert metrics.procrustes_error(coords, chart, diameter=np.hypot(3.0, 1.0)) < 0.05
+
+
 def test_landmark_isomap_names_a_graph_that_falls_apart():
     _, x, _, _ = strip_pairs(n=400)
     x[200:] += 1000.0  # two far-apart halves
