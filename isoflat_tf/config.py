@@ -136,7 +136,9 @@ class TrainingConfig:
       spectral_points: training inputs the spectral initialisation embeds: by dense
         Isomap up to 4 000, by landmark Isomap above (a denser graph, e.g. 20 000
         to unroll ``swiss_roll``, whose windings 2 000 inputs link).
-      spectral_epochs: passes of the start's regression over its inputs.
+      spectral_epochs: passes of the start's regression over its inputs. At 2 000
+        inputs 30 left a relative rms error of 0.013 (torus), 0.016 (cylinder)
+        and 0.064 (swiss_roll).
       starts: independent random initialisations trained for ``start_epochs`` each;
         the one with the lowest monitored loss goes on (1: a single start).
       start_epochs: epochs of each start.

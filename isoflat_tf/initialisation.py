@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+from isoflat_tf.config import TrainingConfig
+
 log = logging.getLogger(__name__)
 
 
@@ -30,9 +32,6 @@ class SpectralStartError(ValueError):
     """The inputs cannot be embedded (too few, or all alike): training starts at random instead."""
 
 
-# Passes of the regression over its inputs (``training.spectral_epochs``' default). At 2 000
-# inputs they left a relative rms error of 0.013 (torus), 0.016 (cylinder) and 0.064 (swiss_roll).
-PRETRAIN_EPOCHS = 30
 # Above this many inputs the embedding is landmark Isomap: dense Isomap's N × N geodesic
 # matrix and eigensolver grow quadratically and cubically.
 DENSE_LIMIT = 4000
@@ -86,14 +85,15 @@ def spectral_targets(
             f"the spectral initialisation needs more than {neighbours + latent_dim} pairs, got {n}"
         )
     flat_x = np.asarray(x, np.float64).reshape(n, -1)
-    flat_y = np.asarray(y, np.float64).reshape(n, -1)
     if n > DENSE_LIMIT:
         # Some partners y are inputs too (pairs estimated from samples share ends): one graph node each.
         m = min(n, SCALE_PAIRS)
-        nodes, node_of = np.unique(np.concatenate([flat_x, flat_y[:m]]), axis=0, return_inverse=True)
+        flat_y = np.asarray(y[:m], np.float64).reshape(m, -1)
+        nodes, node_of = np.unique(np.concatenate([flat_x, flat_y]), axis=0, return_inverse=True)
         coords = landmark_isomap(nodes, latent_dim, neighbours, LANDMARKS, seed)[node_of.ravel()]
         scale = units_per_distance(coords[:m], coords[n:], distance[:m])
         return (coords[:n] / scale).astype(np.float32), scale
+    flat_y = np.asarray(y, np.float64).reshape(n, -1)
     # The dense eigensolver is deterministic and fast at the few thousand points used here.
     isomap = Isomap(n_neighbors=neighbours, n_components=latent_dim, eigen_solver="dense")
     coords = isomap.fit_transform(flat_x)
@@ -174,7 +174,11 @@ def pretrain(encoder, images: np.ndarray, targets: np.ndarray, epochs: int, batc
 
 
 def spectral_start(
-    encoder, pairs: dict[str, np.ndarray], latent_dim: int, seed: int, epochs: int = PRETRAIN_EPOCHS
+    encoder,
+    pairs: dict[str, np.ndarray],
+    latent_dim: int,
+    seed: int,
+    epochs: int = TrainingConfig.spectral_epochs,
 ) -> None:
     """Set ``encoder`` to a regression (``epochs`` passes) of the Isomap embedding of the pairs' ``x``.
 
