@@ -40,6 +40,8 @@ from isoflat_tf.encoder import build_encoder  # noqa: E402
 from isoflat_tf.stages.evaluate import evaluate  # noqa: E402
 from isoflat_tf.summary import flatten_metrics  # noqa: E402
 
+from benchmarks.convergence import key_values  # noqa: E402
+
 COLUMNS = (
     "scale_free_mean_abs_ratio_error",
     "mean_abs_ratio_error",
@@ -122,6 +124,8 @@ def train_and_score(pairs, run, config, out: Path, device, experiment, workdir: 
         "seconds": round(seconds, 1),
         "epochs": len(history),
         **score(out / "encoder.keras", run, dataset, experiment, workdir),
+        # Per epoch: where a start tears or folds shows in the validation ratio error.
+        "history": [{k: v if isinstance(v, str) else round(float(v), 5) for k, v in row.items()} for row in history],
     }
 
 
@@ -134,9 +138,13 @@ def main() -> None:
     parser.add_argument("--oracle-chart", action="store_true", help="regress onto the manifold's exact chart")
     parser.add_argument("--random", action="store_true", help="also train from random starts")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings of the refinement"
+    )
     args = parser.parse_args()
 
     experiment, run, pairs, device = load_run(args.workdir, args.run, args.threads)
+    run = dataclasses.replace(run, training=dataclasses.replace(run.training, **key_values(parser, args.training)))
     dataset = experiment.datasets[run.dataset]
     unit = training.length_unit(pairs["distance"], run.training)
     rows = {}

@@ -134,11 +134,12 @@ class TrainingConfig:
         ``spectral_points`` distinct training inputs drawn at random, in the units of d; one start) or
         ``random`` (``starts`` random initialisations). ``isoflat_tf.initialisation``.
       spectral_points: training inputs the spectral initialisation embeds: by dense
-        Isomap up to 4 000, by landmark Isomap above (a denser graph, e.g. 20 000
-        to unroll ``swiss_roll``, whose windings 2 000 inputs link).
-      spectral_epochs: passes of the start's regression over its inputs. At 2 000
-        inputs 30 left a relative rms error of 0.013 (torus), 0.016 (cylinder)
-        and 0.064 (swiss_roll).
+        Isomap up to 4 000, by landmark Isomap above. 20 000 (all of a default
+        training's) makes the graph dense enough not to link the windings of
+        ``swiss_roll``, which 2 000 inputs link.
+      spectral_epochs: passes of the start's regression over its inputs. On the
+        swiss roll the refinement kept the unrolled start after 15 passes and
+        folded it after 3 or 10 (docs/results.md, "Where training starts").
       starts: independent random initialisations trained for ``start_epochs`` each;
         the one with the lowest monitored loss goes on (1: a single start).
       start_epochs: epochs of each start.
@@ -184,8 +185,8 @@ class TrainingConfig:
     lr_factor: float = 0.3
     max_minutes: float | None = None
     initialisation: Initialisation = "spectral"
-    spectral_points: int = 2000
-    spectral_epochs: int = 30
+    spectral_points: int = 20000
+    spectral_epochs: int = 15
     starts: int = 3
     start_epochs: int = 1
     batch_size: int = 128
