@@ -9,6 +9,8 @@ manifold's bending floor.
     .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence
     .venv/bin/python benchmarks/convergence.py --manifolds square circle --seeds 0 1 2 --baselines isomap
     .venv/bin/python benchmarks/convergence.py --training initialisation=random   # a remedy's A/B
+    .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence --baselines isomap irvae \
+        --rerun-triggers params input code   # add a baseline; keep the trained runs
 
 The table goes to ``<workdir>/convergence.csv`` and ``.md``; the ``.md`` adds each
 manifold's mean, std and seed spread over the seeds.
@@ -171,6 +173,13 @@ def main() -> None:
     parser.add_argument(
         "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings for every run"
     )
+    parser.add_argument(
+        "--rerun-triggers",
+        nargs="+",
+        metavar="TRIGGER",
+        help="Snakemake's rerun triggers, e.g. 'params input code' to add baselines to a finished workdir "
+        "without retraining after a change to the package that left training as it was",
+    )
     args = parser.parse_args()
     training = key_values(parser, args.training)
 
@@ -190,6 +199,8 @@ def main() -> None:
     ]
     snakemake = Path(sys.executable).parent / "snakemake"
     command = [str(snakemake), "-s", str(ROOT / "Snakefile"), "-d", str(args.workdir), "--cores", args.cores]
+    if args.rerun_triggers:
+        command += ["--rerun-triggers", *args.rerun_triggers]
     subprocess.run([*command, *targets, "--configfile", str(config_path)], check=True)
 
     out = table(args.workdir, config)

@@ -15,6 +15,8 @@ stores) and scores three encoders of one run with the workflow's evaluation:
 3. ``random``: the default training from random starts, when ``--random``.
 
     .venv/bin/python benchmarks/initialisation.py --workdir /tmp/conv --run swiss_roll-seed0 --points 20000 --epochs 40
+    .venv/bin/python benchmarks/initialisation.py --workdir /tmp/conv --run swiss_roll-seed0 --epochs 6 --regression-decay \
+        --training bending_warmup_epochs=2   # a remedy: the regression decayed, then λ warmed up
 
 Measured outcomes are in docs/results.md ("Where training starts").
 """
@@ -34,13 +36,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.convergence import key_values  # noqa: E402
 from isoflat_tf import initialisation, manifolds, runtime, stores, training  # noqa: E402
 from isoflat_tf.config_loader import load_config_file  # noqa: E402
 from isoflat_tf.encoder import build_encoder  # noqa: E402
 from isoflat_tf.stages.evaluate import evaluate  # noqa: E402
 from isoflat_tf.summary import flatten_metrics  # noqa: E402
-
-from benchmarks.convergence import key_values  # noqa: E402
 
 COLUMNS = (
     "scale_free_mean_abs_ratio_error",
@@ -53,13 +54,24 @@ COLUMNS = (
 )
 
 
-def spectral_start(pairs: dict, run, points: int, epochs: int, unit: float, seed: int):
+def regression_rate(decay: bool, inputs: int, epochs: int):
+    """The regression's learning rate: the package's constant 10⁻³, or with ``decay`` a cosine decay
+    to 10⁻⁵ over its steps (batches of 64)."""
+    if not decay:
+        return 1e-3
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(1e-3, epochs * -(-inputs // 64), alpha=0.01)
+
+
+def spectral_start(pairs: dict, run, points: int, epochs: int, unit: float, seed: int, decay: bool = False):
     """The encoder regressed (``epochs`` passes) onto an Isomap embedding, in the units of d, of
     ``points`` distinct training inputs: what ``training.initialisation: spectral`` does."""
     encoder = build_encoder(pairs["x"].shape[1:], run.encoder, output_scale=unit)
     index = initialisation.distinct_inputs(pairs["x"], np.arange(len(pairs["x"])), points, seed)
     chosen = {k: pairs[k][index] for k in ("x", "y", "distance")}
-    initialisation.spectral_start(encoder, chosen, run.encoder.latent_dim, seed=seed, epochs=epochs)
+    rate = regression_rate(decay, len(index), epochs)
+    initialisation.spectral_start(encoder, chosen, run.encoder.latent_dim, seed=seed, epochs=epochs, learning_rate=rate)
     return encoder
 
 
@@ -137,6 +149,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, help="passes of the start's regression (default: spectral_epochs)")
     parser.add_argument("--oracle-chart", action="store_true", help="regress onto the manifold's exact chart")
     parser.add_argument("--random", action="store_true", help="also train from random starts")
+    parser.add_argument(
+        "--regression-decay", action="store_true", help="decay the regression's learning rate (cosine, to 10⁻⁵)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings of the refinement"
@@ -156,7 +171,7 @@ def main() -> None:
         if args.oracle_chart:
             start = oracle_chart_start(run, dataset, points, epochs, unit, run.seed)
         else:
-            start = spectral_start(pairs, run, points, epochs, unit, run.seed)
+            start = spectral_start(pairs, run, points, epochs, unit, run.seed, args.regression_decay)
         start_s = time.perf_counter() - started
         training.save_model(start, tmp / "start.keras")
         rows["start"] = {
@@ -171,7 +186,8 @@ def main() -> None:
             if name == "refined":
                 rows[name]["seconds"] = round(rows[name]["seconds"] + start_s, 1)
     targets = "oracle chart" if args.oracle_chart else "spectral"
-    print(json.dumps({"run": args.run, "targets": targets, "points": points, "epochs": epochs, **rows}, indent=1))
+    regression = {"epochs": epochs, "decay": "cosine" if args.regression_decay else "none"}
+    print(json.dumps({"run": args.run, "targets": targets, "points": points, **regression, **rows}, indent=1))
 
 
 if __name__ == "__main__":

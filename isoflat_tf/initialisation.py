@@ -144,8 +144,11 @@ def units_per_distance(coords_x: np.ndarray, coords_y: np.ndarray, distance: np.
     return scale
 
 
-def pretrain(encoder, images: np.ndarray, targets: np.ndarray, epochs: int, batch_size: int, seed: int) -> float:
-    """Regress ``encoder`` onto ``targets`` (mean squared error, Adam); returns the relative rms error.
+def pretrain(
+    encoder, images: np.ndarray, targets: np.ndarray, epochs: int, batch_size: int, seed: int, learning_rate=1e-3
+) -> float:
+    """Regress ``encoder`` onto ``targets`` (mean squared error, Adam at ``learning_rate``, a number or
+    a Keras schedule); returns the relative rms error.
 
     The relative rms error is the final rms residual over the rms norm of the
     centred targets: near 0 when the encoder reproduces the embedding.
@@ -155,7 +158,7 @@ def pretrain(encoder, images: np.ndarray, targets: np.ndarray, epochs: int, batc
 
     order = np.random.default_rng(seed).permutation(len(images))
     data = tf.data.Dataset.from_tensor_slices((images[order], targets[order])).batch(batch_size)
-    optimizer = keras.optimizers.Adam(1e-3)
+    optimizer = keras.optimizers.Adam(learning_rate)
 
     @tf.function
     def step(batch_images, batch_targets):
@@ -179,6 +182,7 @@ def spectral_start(
     latent_dim: int,
     seed: int,
     epochs: int = TrainingConfig.spectral_epochs,
+    learning_rate=1e-3,
 ) -> None:
     """Set ``encoder`` to a regression (``epochs`` passes) of the Isomap embedding of the pairs' ``x``.
 
@@ -191,7 +195,7 @@ def spectral_start(
     x = np.asarray(pairs["x"][first], np.float32)
     n = len(x)
     targets, scale = spectral_targets(x, pairs["y"][first], pairs["distance"][first], latent_dim, seed=seed)
-    error = pretrain(encoder, x, targets, epochs, batch_size=64, seed=seed)
+    error = pretrain(encoder, x, targets, epochs, batch_size=64, seed=seed, learning_rate=learning_rate)
     log.info(
         "spectral start: %s of %d inputs (%.3g input units per unit of d), regressed to relative rms %.3g in %.1fs",
         "landmark Isomap" if n > DENSE_LIMIT else "Isomap",

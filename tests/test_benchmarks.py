@@ -92,3 +92,12 @@ def test_convergence_experiment_sets_only_what_a_user_would():
         "training": {"initialisation": "random"},
     }
     assert config["runs"]["torus-seed0"]["encoder"] == {"latent_dim": 4}
+
+
+def test_the_initialisation_benchmark_decays_its_regression_to_a_hundredth_over_its_steps():
+    rate = load_benchmark("initialisation").regression_rate
+    assert rate(False, 1000, 3) == 1e-3
+    schedule = rate(True, 1000, 3)  # 16 batches of 64 a pass
+    assert float(schedule(0)) == pytest.approx(1e-3)
+    assert float(schedule(24)) == pytest.approx(0.5e-3 * (1 + 0.01), rel=1e-3)
+    assert float(schedule(48)) == pytest.approx(1e-5)
