@@ -194,11 +194,14 @@ def spectral_start(
     first = np.sort(first)
     x = np.asarray(pairs["x"][first], np.float32)
     n = len(x)
+    method = "landmark Isomap" if n > DENSE_LIMIT else "Isomap"
+    log.info("spectral start: embedding %d inputs by %s", n, method)
     targets, scale = spectral_targets(x, pairs["y"][first], pairs["distance"][first], latent_dim, seed=seed)
+    log.info("spectral start: regressing the encoder onto the embedding, %d passes", epochs)
     error = pretrain(encoder, x, targets, epochs, batch_size=64, seed=seed, learning_rate=learning_rate)
     log.info(
         "spectral start: %s of %d inputs (%.3g input units per unit of d), regressed to relative rms %.3g in %.1fs",
-        "landmark Isomap" if n > DENSE_LIMIT else "Isomap",
+        method,
         n,
         scale,
         error,
