@@ -15,8 +15,8 @@ stores) and scores three encoders of one run with the workflow's evaluation:
 3. ``random``: the default training from random starts, when ``--random``.
 
     .venv/bin/python benchmarks/initialisation.py --workdir /tmp/conv --run swiss_roll-seed0 --points 20000 --epochs 40
-    .venv/bin/python benchmarks/initialisation.py --workdir /tmp/conv --run swiss_roll-seed0 --epochs 6 --regression-decay \
-        --training bending_warmup_epochs=2   # a remedy: the regression decayed, then λ warmed up
+    .venv/bin/python benchmarks/initialisation.py --workdir /tmp/conv --run swiss_roll-seed0 --epochs 6 \
+        --regression-decay --training bending_warmup_epochs=2   # a remedy: the regression decayed, λ warmed up
 
 Measured outcomes are in docs/results.md ("Where training starts").
 """
@@ -54,24 +54,28 @@ COLUMNS = (
 )
 
 
-def regression_rate(decay: bool, inputs: int, epochs: int):
+def regression_rate(decay: bool, inputs: int, epochs: int, batch_size: int = 64):
     """The regression's learning rate: the package's constant 10⁻³, or with ``decay`` a cosine decay
-    to 10⁻⁵ over its steps (batches of 64)."""
+    to 10⁻⁵ over its steps."""
     if not decay:
         return 1e-3
     import keras
 
-    return keras.optimizers.schedules.CosineDecay(1e-3, epochs * -(-inputs // 64), alpha=0.01)
+    return keras.optimizers.schedules.CosineDecay(1e-3, epochs * -(-inputs // batch_size), alpha=0.01)
 
 
-def spectral_start(pairs: dict, run, points: int, epochs: int, unit: float, seed: int, decay: bool = False):
-    """The encoder regressed (``epochs`` passes) onto an Isomap embedding, in the units of d, of
-    ``points`` distinct training inputs: what ``training.initialisation: spectral`` does."""
+def spectral_start(
+    pairs: dict, run, points: int, epochs: int, unit: float, seed: int, decay: bool = False, batch_size: int = 64
+):
+    """The encoder regressed (``epochs`` passes of ``batch_size``) onto an Isomap embedding, in the
+    units of d, of ``points`` distinct training inputs: what ``training.initialisation: spectral`` does."""
     encoder = build_encoder(pairs["x"].shape[1:], run.encoder, output_scale=unit)
     index = initialisation.distinct_inputs(pairs["x"], np.arange(len(pairs["x"])), points, seed)
     chosen = {k: pairs[k][index] for k in ("x", "y", "distance")}
-    rate = regression_rate(decay, len(index), epochs)
-    initialisation.spectral_start(encoder, chosen, run.encoder.latent_dim, seed=seed, epochs=epochs, learning_rate=rate)
+    rate = regression_rate(decay, len(index), epochs, batch_size)
+    initialisation.spectral_start(
+        encoder, chosen, run.encoder.latent_dim, seed=seed, epochs=epochs, learning_rate=rate, batch_size=batch_size
+    )
     return encoder
 
 
@@ -152,6 +156,7 @@ def main() -> None:
     parser.add_argument(
         "--regression-decay", action="store_true", help="decay the regression's learning rate (cosine, to 10⁻⁵)"
     )
+    parser.add_argument("--regression-batch", type=int, default=64, help="the regression's batch size")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings of the refinement"
@@ -171,7 +176,9 @@ def main() -> None:
         if args.oracle_chart:
             start = oracle_chart_start(run, dataset, points, epochs, unit, run.seed)
         else:
-            start = spectral_start(pairs, run, points, epochs, unit, run.seed, args.regression_decay)
+            start = spectral_start(
+                pairs, run, points, epochs, unit, run.seed, args.regression_decay, args.regression_batch
+            )
         start_s = time.perf_counter() - started
         training.save_model(start, tmp / "start.keras")
         rows["start"] = {
@@ -186,7 +193,11 @@ def main() -> None:
             if name == "refined":
                 rows[name]["seconds"] = round(rows[name]["seconds"] + start_s, 1)
     targets = "oracle chart" if args.oracle_chart else "spectral"
-    regression = {"epochs": epochs, "decay": "cosine" if args.regression_decay else "none"}
+    regression = {
+        "epochs": epochs,
+        "decay": "cosine" if args.regression_decay else "none",
+        "batch_size": args.regression_batch,
+    }
     print(json.dumps({"run": args.run, "targets": targets, "points": points, **regression, **rows}, indent=1))
 
 

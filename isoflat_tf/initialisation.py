@@ -183,6 +183,7 @@ def spectral_start(
     seed: int,
     epochs: int = TrainingConfig.spectral_epochs,
     learning_rate=1e-3,
+    batch_size: int = 64,
 ) -> None:
     """Set ``encoder`` to a regression (``epochs`` passes) of the Isomap embedding of the pairs' ``x``.
 
@@ -198,7 +199,7 @@ def spectral_start(
     log.info("spectral start: embedding %d inputs by %s", n, method)
     targets, scale = spectral_targets(x, pairs["y"][first], pairs["distance"][first], latent_dim, seed=seed)
     log.info("spectral start: regressing the encoder onto the embedding, %d passes", epochs)
-    error = pretrain(encoder, x, targets, epochs, batch_size=64, seed=seed, learning_rate=learning_rate)
+    error = pretrain(encoder, x, targets, epochs, batch_size, seed=seed, learning_rate=learning_rate)
     log.info(
         "spectral start: %s of %d inputs (%.3g input units per unit of d), regressed to relative rms %.3g in %.1fs",
         method,
