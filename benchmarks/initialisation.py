@@ -54,27 +54,45 @@ COLUMNS = (
 )
 
 
-def regression_rate(decay: bool, inputs: int, epochs: int, batch_size: int = 64):
-    """The regression's learning rate: the package's constant 10⁻³, or with ``decay`` a cosine decay
-    to 10⁻⁵ over its steps."""
-    if not decay:
-        return 1e-3
-    import keras
+@dataclasses.dataclass(frozen=True)
+class Regression:
+    """How the start's regression runs: ``epochs`` passes of ``batch_size``, the learning rate
+    constant (the package's) or with ``decay`` a cosine decay to 10⁻⁵, over all the embedded
+    inputs or a random ``subset`` of them."""
 
-    return keras.optimizers.schedules.CosineDecay(1e-3, epochs * -(-inputs // batch_size), alpha=0.01)
+    epochs: int
+    decay: bool = False
+    batch_size: int = 64
+    subset: int | None = None
+
+    def learning_rate(self, inputs: int):
+        if not self.decay:
+            return 1e-3
+        import keras
+
+        steps = self.epochs * -(-inputs // self.batch_size)
+        return keras.optimizers.schedules.CosineDecay(1e-3, steps, alpha=0.01)
 
 
-def spectral_start(
-    pairs: dict, run, points: int, epochs: int, unit: float, seed: int, decay: bool = False, batch_size: int = 64
-):
-    """The encoder regressed (``epochs`` passes of ``batch_size``) onto an Isomap embedding, in the
-    units of d, of ``points`` distinct training inputs: what ``training.initialisation: spectral`` does."""
+def spectral_start(pairs: dict, run, points: int, regression: Regression, unit: float, seed: int):
+    """The encoder regressed onto an Isomap embedding, in the units of d, of ``points`` distinct
+    training inputs: what ``training.initialisation: spectral`` does, with ``regression``'s settings."""
     encoder = build_encoder(pairs["x"].shape[1:], run.encoder, output_scale=unit)
     index = initialisation.distinct_inputs(pairs["x"], np.arange(len(pairs["x"])), points, seed)
     chosen = {k: pairs[k][index] for k in ("x", "y", "distance")}
-    rate = regression_rate(decay, len(index), epochs, batch_size)
-    initialisation.spectral_start(
-        encoder, chosen, run.encoder.latent_dim, seed=seed, epochs=epochs, learning_rate=rate, batch_size=batch_size
+    latent_dim = run.encoder.latent_dim
+    if regression.subset is None:
+        rate = regression.learning_rate(len(index))
+        initialisation.spectral_start(
+            encoder, chosen, latent_dim, seed, regression.epochs, learning_rate=rate, batch_size=regression.batch_size
+        )
+        return encoder
+    x = np.asarray(chosen["x"], np.float32)
+    targets, _ = initialisation.spectral_targets(x, chosen["y"], chosen["distance"], latent_dim, seed=seed)
+    subset = np.random.default_rng(seed).permutation(len(x))[: regression.subset]
+    rate = regression.learning_rate(len(subset))
+    initialisation.pretrain(
+        encoder, x[subset], targets[subset], regression.epochs, regression.batch_size, seed, learning_rate=rate
     )
     return encoder
 
@@ -157,6 +175,9 @@ def main() -> None:
         "--regression-decay", action="store_true", help="decay the regression's learning rate (cosine, to 10⁻⁵)"
     )
     parser.add_argument("--regression-batch", type=int, default=64, help="the regression's batch size")
+    parser.add_argument(
+        "--regression-subset", type=int, help="regress on this many of the embedded inputs, drawn at random"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings of the refinement"
@@ -173,12 +194,11 @@ def main() -> None:
         started = time.perf_counter()
         points = args.points or run.training.spectral_points
         epochs = args.epochs or run.training.spectral_epochs
+        regression = Regression(epochs, args.regression_decay, args.regression_batch, args.regression_subset)
         if args.oracle_chart:
             start = oracle_chart_start(run, dataset, points, epochs, unit, run.seed)
         else:
-            start = spectral_start(
-                pairs, run, points, epochs, unit, run.seed, args.regression_decay, args.regression_batch
-            )
+            start = spectral_start(pairs, run, points, regression, unit, run.seed)
         start_s = time.perf_counter() - started
         training.save_model(start, tmp / "start.keras")
         rows["start"] = {
@@ -193,12 +213,8 @@ def main() -> None:
             if name == "refined":
                 rows[name]["seconds"] = round(rows[name]["seconds"] + start_s, 1)
     targets = "oracle chart" if args.oracle_chart else "spectral"
-    regression = {
-        "epochs": epochs,
-        "decay": "cosine" if args.regression_decay else "none",
-        "batch_size": args.regression_batch,
-    }
-    print(json.dumps({"run": args.run, "targets": targets, "points": points, **regression, **rows}, indent=1))
+    settings = {**dataclasses.asdict(regression), "decay": "cosine" if regression.decay else "none"}
+    print(json.dumps({"run": args.run, "targets": targets, "points": points, **settings, **rows}, indent=1))
 
 
 if __name__ == "__main__":

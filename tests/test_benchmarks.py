@@ -95,9 +95,10 @@ def test_convergence_experiment_sets_only_what_a_user_would():
 
 
 def test_the_initialisation_benchmark_decays_its_regression_to_a_hundredth_over_its_steps():
-    rate = load_benchmark("initialisation").regression_rate
-    assert rate(False, 1000, 3) == 1e-3
-    schedule = rate(True, 1000, 3)  # 16 batches of 64 a pass
+    regression = load_benchmark("initialisation").Regression
+    assert regression(epochs=3).learning_rate(1000) == 1e-3
+    schedule = regression(epochs=3, decay=True).learning_rate(1000)  # 16 batches of 64 a pass
     assert float(schedule(0)) == pytest.approx(1e-3)
     assert float(schedule(24)) == pytest.approx(0.5e-3 * (1 + 0.01), rel=1e-3)
     assert float(schedule(48)) == pytest.approx(1e-5)
+    assert float(regression(epochs=3, decay=True, batch_size=128).learning_rate(1000)(24)) == pytest.approx(1e-5)
