@@ -11,6 +11,7 @@ manifold's bending floor.
     .venv/bin/python benchmarks/convergence.py --training initialisation=random   # a remedy's A/B
     .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence --baselines isomap irvae \
         --rerun-triggers params input code   # add a baseline; keep the trained runs
+    .venv/bin/python benchmarks/convergence.py --workdir /tmp/peers --baselines parametric_umap irvae --baselines-only
 
 The table goes to ``<workdir>/convergence.csv`` and ``.md``; the ``.md`` adds each
 manifold's mean, std and seed spread over the seeds.
@@ -105,11 +106,12 @@ def experiment(
     }
 
 
-def table(workdir: Path, config: dict) -> pd.DataFrame:
-    """One row per run (and baseline): time, epochs, stop reason, headline metrics, the floor."""
+def table(workdir: Path, config: dict, trained: bool = True) -> pd.DataFrame:
+    """One row per run (unless not ``trained``) and baseline: time, epochs, stop reason, headline
+    metrics, the floor."""
     rows = []
     results = workdir / "results"
-    for run, settings in config["runs"].items():
+    for run, settings in config["runs"].items() if trained else ():
         history = pd.read_csv(results / "runs" / run / "history.csv")
         seconds = pd.read_csv(results / "benchmarks" / "train" / f"{run}.tsv", sep="\t")["s"].iloc[0]
         raw = yaml.safe_load((results / "runs" / run / "metrics.json").read_text())
@@ -136,11 +138,13 @@ def table(workdir: Path, config: dict) -> pd.DataFrame:
             for seed in sorted({r["seed"] for r in config["runs"].values()}):
                 path = results / "baselines" / dataset / method / f"seed{seed}" / "metrics.json"
                 metrics = flatten_metrics(yaml.safe_load(path.read_text()))
+                job = results / "benchmarks" / "baseline" / f"{dataset}-{method}-seed{seed}.tsv"
                 rows.append(
                     {
                         "manifold": dataset,
                         "method": method,
                         "seed": seed,
+                        "train_s": round(float(pd.read_csv(job, sep="\t")["s"].iloc[0]), 1),  # fit and evaluation
                         **{c: metrics.get(c, math.nan) for c in COLUMNS},
                     }
                 )
@@ -180,9 +184,14 @@ def main() -> None:
         help="Snakemake's rerun triggers, e.g. 'params input code' to add baselines to a finished workdir "
         "without retraining after a change to the package that left training as it was",
     )
+    parser.add_argument(
+        "--baselines-only", action="store_true", help="fit and score the baselines only (they need no training)"
+    )
     args = parser.parse_args()
     training = key_values(parser, args.training)
 
+    if args.baselines_only and not args.baselines:
+        parser.error("--baselines-only needs --baselines")
     unknown = sorted(set(args.manifolds) - set(manifolds.available()) - set(PER_MANIFOLD))
     if unknown:
         parser.error(f"unknown manifolds {', '.join(unknown)}; available: {', '.join(manifolds.available())}")
@@ -190,7 +199,7 @@ def main() -> None:
     config = experiment(args.manifolds, args.seeds, args.n_train, args.baselines, training)
     config_path = args.workdir / "convergence.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    targets = [f"results/runs/{run}/metrics.json" for run in config["runs"]]
+    targets = [] if args.baselines_only else [f"results/runs/{run}/metrics.json" for run in config["runs"]]
     targets += [
         f"results/baselines/{d}/{m}/seed{s}/metrics.json"
         for d in config["datasets"]
@@ -203,9 +212,11 @@ def main() -> None:
         command += ["--rerun-triggers", *args.rerun_triggers]
     subprocess.run([*command, *targets, "--configfile", str(config_path)], check=True)
 
-    out = table(args.workdir, config)
+    out = table(args.workdir, config, trained=not args.baselines_only)
     out.to_csv(args.workdir / "convergence.csv", index=False)
-    text = out.to_markdown(index=False, floatfmt=".4g") + "\n\n" + spread(out).to_markdown(floatfmt=".3g") + "\n"
+    text = out.to_markdown(index=False, floatfmt=".4g") + "\n"
+    if not args.baselines_only:
+        text += "\n" + spread(out).to_markdown(floatfmt=".3g") + "\n"
     (args.workdir / "convergence.md").write_text(text)
     print(text)
 

@@ -102,3 +102,30 @@ def test_the_initialisation_benchmark_decays_its_regression_to_a_hundredth_over_
     assert float(schedule(24)) == pytest.approx(0.5e-3 * (1 + 0.01), rel=1e-3)
     assert float(schedule(48)) == pytest.approx(1e-5)
     assert float(regression(epochs=3, decay=True, batch_size=128).learning_rate(1000)(24)) == pytest.approx(1e-5)
+
+
+def test_the_convergence_table_of_baselines_alone_reads_their_metrics_and_job_times(tmp_path):
+    convergence = load_benchmark("convergence")
+    config = convergence.experiment(["circle"], [1], 100, ["irvae"])
+    job = tmp_path / "results" / "benchmarks" / "baseline"
+    job.mkdir(parents=True)
+    (job / "circle-irvae-seed1.tsv").write_text("s\th:m:s\n41.25\t0:00:41\n")
+    out = tmp_path / "results" / "baselines" / "circle" / "irvae" / "seed1"
+    out.mkdir(parents=True)
+    (out / "metrics.json").write_text('{"trustworthiness": 0.75, "interpolation_error": {"4": {"mean": 0.5}}}')
+    rows = convergence.table(tmp_path, config, trained=False)
+    assert rows.to_dict("records") == [
+        {
+            "manifold": "circle",
+            "method": "irvae",
+            "seed": 1,
+            "train_s": 41.2,
+            "scale_free_mean_abs_ratio_error": pytest.approx(math.nan, nan_ok=True),
+            "rms_sqrt_bending": pytest.approx(math.nan, nan_ok=True),
+            "interpolation_error_4": 0.5,
+            "procrustes_error": pytest.approx(math.nan, nan_ok=True),
+            "trustworthiness": 0.75,
+        }
+    ]
+    with pytest.raises(FileNotFoundError):  # the isoflat rows it was not asked to skip
+        convergence.table(tmp_path, config)
