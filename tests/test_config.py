@@ -199,3 +199,4 @@ def test_zoo_and_paper_cover_every_registered_manifold():
         experiment = load_config_file(ROOT / "config" / "experiments" / name)
         used = {experiment.datasets[run.dataset].manifold for run in experiment.runs.values()}
         assert used == set(manifolds.available()), name
+        assert {"parametric_umap", "irvae"} <= set(experiment.baselines.methods), name  # the nearest peers
