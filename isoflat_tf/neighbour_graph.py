@@ -149,7 +149,9 @@ def flatten(samples: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(len(samples), -1))
 
 
-def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int | None = None) -> Graph:
+def nearest_neighbours(
+    x: np.ndarray, k: int, name: str = "samples", chunk: int | None = None, allow_duplicates: bool = False
+) -> Graph:
     """The exact k-nearest-neighbour graph of the rows of ``x``, computed in chunks of rows.
 
     Memory stays at ``chunk`` × N distances (by default about 2²⁵ of them, 256 MB). Distances come from the expansion
@@ -157,7 +159,7 @@ def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int 
     the small distances of densely sampled, high-dimensional data.
 
     Raises:
-      SamplesError: too few samples for k, or duplicate samples.
+      SamplesError: too few samples for k, or duplicate samples (unless ``allow_duplicates``).
     """
     n = x.shape[0]
     if n <= k:
@@ -177,7 +179,8 @@ def nearest_neighbours(x: np.ndarray, k: int, name: str = "samples", chunk: int 
         order = np.lexsort((near, near_d2), axis=1)  # by distance, ties by index: deterministic
         indices[rows] = np.take_along_axis(near, order, axis=1)
         distances[rows] = np.sqrt(np.maximum(np.take_along_axis(near_d2, order, axis=1), 0.0))
-    check_duplicates(distances, indices, name)
+    if not allow_duplicates:
+        check_duplicates(distances, indices, name)
     return Graph(indices, distances)
 
 

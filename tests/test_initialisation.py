@@ -52,6 +52,29 @@ def test_landmark_isomap_recovers_a_flat_strip():
     assert metrics.procrustes_error(coords, chart, diameter=np.hypot(3.0, 1.0)) < 0.05
 
 
+def test_landmark_isomap_keeps_inputs_that_coincide_in_one_piece():
+    chart, x, _, _ = strip_pairs(n=800, scale=1.0)
+    # Float32 images of nearby points can coincide: a near-copy and an exact copy of an input.
+    x = np.concatenate([x, x[:1] * (1 + 1e-12), x[1:2]])
+    chart = np.concatenate([chart, chart[:2]])
+    coords = initialisation.landmark_isomap(x, 2, neighbours=10, landmarks=100, seed=0)
+    assert np.isfinite(coords).all()
+    assert metrics.procrustes_error(coords, chart, diameter=np.hypot(3.0, 1.0)) < 0.05
+    assert np.linalg.norm(coords[800] - coords[0]) < 1e-6 * np.ptp(coords[:, 0])
+
+
+def test_landmark_isomap_takes_more_neighbours_where_gaps_in_the_sampling_cut_a_curve_apart(caplog):
+    # A circle sampled every 1°, but for two gaps of 12°: at a gap's end the 10 nearest neighbours
+    # reach 10° along the arc, so the 10-neighbour graph makes two arcs; 20 close the circle again.
+    angle = np.deg2rad(np.setdiff1d(np.arange(360), np.r_[np.arange(80, 91), np.arange(250, 261)]))
+    x = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    with caplog.at_level("INFO", logger="isoflat_tf.initialisation"):
+        coords = initialisation.landmark_isomap(x, 2, neighbours=10, landmarks=60, seed=0)
+    radius = np.linalg.norm(coords - coords.mean(axis=0), axis=1)
+    assert radius.std() < 0.1 * radius.mean()  # round (4 %): once round the circle, not an arc (50 %)
+    assert "it takes 20" in caplog.text
+
+
 def test_landmark_isomap_names_a_graph_that_falls_apart():
     _, x, _, _ = strip_pairs(n=400)
     x[200:] += 1000.0  # two far-apart halves
