@@ -208,9 +208,10 @@ def main() -> None:
     ]
     snakemake = Path(sys.executable).parent / "snakemake"
     command = [str(snakemake), "-s", str(ROOT / "Snakefile"), "-d", str(args.workdir), "--cores", args.cores]
-    if args.rerun_triggers:
+    command += [*targets, "--configfile", str(config_path)]
+    if args.rerun_triggers:  # last: the option takes every word after it
         command += ["--rerun-triggers", *args.rerun_triggers]
-    subprocess.run([*command, *targets, "--configfile", str(config_path)], check=True)
+    subprocess.run(command, check=True)
 
     out = table(args.workdir, config, trained=not args.baselines_only)
     out.to_csv(args.workdir / "convergence.csv", index=False)
