@@ -9,8 +9,6 @@ manifold's bending floor.
     .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence
     .venv/bin/python benchmarks/convergence.py --manifolds square circle --seeds 0 1 2 --baselines isomap
     .venv/bin/python benchmarks/convergence.py --training initialisation=random   # a remedy's A/B
-    .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence --baselines isomap irvae \
-        --rerun-triggers params input code   # add a baseline; keep the trained runs
     .venv/bin/python benchmarks/convergence.py --workdir /tmp/peers --baselines parametric_umap irvae --baselines-only
 
 The table goes to ``<workdir>/convergence.csv`` and ``.md``; the ``.md`` adds each
@@ -178,13 +176,6 @@ def main() -> None:
         "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings for every run"
     )
     parser.add_argument(
-        "--rerun-triggers",
-        nargs="+",
-        metavar="TRIGGER",
-        help="Snakemake's rerun triggers, e.g. 'params input code' to add baselines to a finished workdir "
-        "without retraining after a change to the package that left training as it was",
-    )
-    parser.add_argument(
         "--baselines-only", action="store_true", help="fit and score the baselines only (they need no training)"
     )
     args = parser.parse_args()
@@ -208,10 +199,7 @@ def main() -> None:
     ]
     snakemake = Path(sys.executable).parent / "snakemake"
     command = [str(snakemake), "-s", str(ROOT / "Snakefile"), "-d", str(args.workdir), "--cores", args.cores]
-    command += [*targets, "--configfile", str(config_path)]
-    if args.rerun_triggers:  # last: the option takes every word after it
-        command += ["--rerun-triggers", *args.rerun_triggers]
-    subprocess.run(command, check=True)
+    subprocess.run([*command, *targets, "--configfile", str(config_path)], check=True)
 
     out = table(args.workdir, config, trained=not args.baselines_only)
     out.to_csv(args.workdir / "convergence.csv", index=False)
