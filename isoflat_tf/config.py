@@ -138,8 +138,9 @@ class TrainingConfig:
         training's) makes the graph dense enough not to link the windings of
         ``swiss_roll``, which 2 000 inputs link.
       spectral_epochs: passes of the start's regression over its inputs. On the
-        swiss roll the refinement kept the unrolled start after 15 passes and
-        folded it after 3 or 10 (docs/results.md, "Where training starts").
+        swiss roll the refinement kept the unrolled start after 40 passes on
+        three seeds, after 15 on one seed of three, and folded it after 3 or 10
+        (docs/results.md, "Where training starts").
       starts: independent random initialisations trained for ``start_epochs`` each;
         the one with the lowest monitored loss goes on (1: a single start).
       start_epochs: epochs of each start.
