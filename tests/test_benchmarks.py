@@ -6,6 +6,7 @@ import importlib.util
 import math
 import sys
 
+import numpy as np
 import pytest
 
 from isoflat_tf.config import EvaluationConfig
@@ -129,3 +130,29 @@ def test_the_convergence_table_of_baselines_alone_reads_their_metrics_and_job_ti
     ]
     with pytest.raises(FileNotFoundError):  # the isoflat rows it was not asked to skip
         convergence.table(tmp_path, config)
+
+
+def test_the_initialisation_benchmark_regresses_a_subset_of_the_embedded_inputs(monkeypatch):
+    from types import SimpleNamespace
+
+    from isoflat_tf import initialisation, training
+
+    from .test_training import TINY_ENCODER, tiny_pairs
+
+    benchmark = load_benchmark("initialisation")
+    regressed = []
+    pretrain = initialisation.pretrain
+
+    def recording_pretrain(encoder, images, *args, **kwargs):  # the real regression, its inputs counted
+        regressed.append(len(images))
+        return pretrain(encoder, images, *args, **kwargs)
+
+    monkeypatch.setattr(initialisation, "pretrain", recording_pretrain)
+    training.configure_tensorflow(0, threads=1)
+    pairs = tiny_pairs(n=300, size=12)
+    run = SimpleNamespace(encoder=TINY_ENCODER)
+    encoder = benchmark.spectral_start(pairs, run, 300, benchmark.Regression(epochs=2, subset=100), 1.0, seed=0)
+    assert regressed == [100]
+    latent = encoder(pairs["x"]).numpy()
+    assert latent.shape == (300, TINY_ENCODER.latent_dim)
+    assert np.isfinite(latent).all() and latent.std(axis=0).min() > 0
