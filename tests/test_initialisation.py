@@ -120,6 +120,21 @@ def test_spectral_start_brings_the_encoder_near_an_isometry():
     assert 0.5 < np.median(after) < 2.0
 
 
+def test_a_start_the_encoder_cannot_learn_is_named_in_the_log(caplog):
+    # Inputs of pure noise: their Isomap embedding is arbitrary, and one pass cannot learn it.
+    training.configure_tensorflow(0, threads=1)
+    rng = np.random.default_rng(0)
+    pairs = {
+        "x": rng.random((400, 12, 12, 1), dtype=np.float32),
+        "y": rng.random((400, 12, 12, 1), dtype=np.float32),
+        "distance": np.full(400, 0.1, np.float32),
+    }
+    encoder = build_encoder(pairs["x"].shape[1:], TINY_ENCODER, output_scale=1.0)
+    with caplog.at_level("WARNING", logger="isoflat_tf.initialisation"):
+        initialisation.spectral_start(encoder, pairs, latent_dim=2, seed=0, epochs=1)
+    assert "did not learn the Isomap embedding" in caplog.text
+
+
 def test_training_starts_once_from_the_spectral_start(tmp_path, caplog):
     training.configure_tensorflow(0, threads=1)
     cfg = TrainingConfig(epochs=1, starts=3, batch_size=16, tensorboard=False)
