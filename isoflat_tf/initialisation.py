@@ -113,7 +113,6 @@ def landmark_isomap(x: np.ndarray, latent_dim: int, neighbours: int, landmarks: 
     at random, every row then placed by distance-based triangulation from its
     geodesic distances to them. Memory O(landmarks · n): no n × n matrix.
     """
-    from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components, dijkstra
 
     from isoflat_tf import neighbour_graph
@@ -126,14 +125,12 @@ def landmark_isomap(x: np.ndarray, latent_dim: int, neighbours: int, landmarks: 
         x, min(neighbours * 2 ** (GRAPH_DOUBLINGS - 1), n - 1), name="inputs", allow_duplicates=True
     )
     floor = 1e-9 * float(np.median(graph.distances[:, 0]))
+    graph = neighbour_graph.Graph(graph.indices, np.maximum(graph.distances, floor))
     # Random samples leave gaps: on a curve the largest of N spacings grows like log N, so a graph
     # of k neighbours that links 2 000 samples can fall apart at 20 000 (the circle did, cut open
     # into two arcs). The first of k, 2k, 4k that is in one piece keeps the manifold whole.
-    for k in [neighbours * 2**i for i in range(GRAPH_DOUBLINGS)]:
-        k = min(k, graph.k)
-        rows = np.repeat(np.arange(n), k)
-        weights = np.maximum(graph.distances[:, :k].ravel(), floor)
-        adjacency = csr_matrix((weights, (rows, graph.indices[:, :k].ravel())), shape=(n, n))
+    for k in [min(neighbours * 2**i, graph.k) for i in range(GRAPH_DOUBLINGS)]:
+        adjacency = graph.adjacency(k)
         if connected_components(adjacency, directed=False)[0] == 1:
             break
     else:
