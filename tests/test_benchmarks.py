@@ -156,3 +156,19 @@ def test_the_initialisation_benchmark_regresses_a_subset_of_the_embedded_inputs(
     latent = encoder(pairs["x"]).numpy()
     assert latent.shape == (300, TINY_ENCODER.latent_dim)
     assert np.isfinite(latent).all() and latent.std(axis=0).min() > 0
+
+
+def test_the_start_graph_benchmark_counts_the_short_circuits_that_ruin_isomap():
+    # A 6 × 1 strip rolled into a ring whose ends stay 2.5 sample spacings apart: 16 neighbours
+    # link the ends, and Isomap returns a ring; 4 neighbours do not, and it unrolls the strip.
+    start_graph = load_benchmark("start_graph")
+    rng = np.random.default_rng(0)
+    n, length = 1500, 6.0
+    chart = rng.uniform((0.0, 0.0), (length, 1.0), size=(n, 2))
+    radius = (length + 2.5 * np.sqrt(length / n)) / (2 * np.pi)
+    angle = chart[:, 0] / radius
+    x = np.stack([radius * np.cos(angle), radius * np.sin(angle), chart[:, 1]], axis=1)
+    table = start_graph.graph_faithfulness(x, chart, [4, 16], too_long=5.0, seed=0).set_index("neighbours")
+    assert table.loc[4, "short_circuits"] == 0 and table.loc[4, "isomap_procrustes_pct"] < 10
+    assert table.loc[16, "short_circuits"] > 0 and table.loc[16, "isomap_procrustes_pct"] > 20
+    assert table.loc[16, "longest_edge_spacings"] > 80  # the ends, the strip's length (95 spacings) apart
