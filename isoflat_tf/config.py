@@ -145,7 +145,10 @@ class TrainingConfig:
         the one with the lowest monitored loss goes on (1: a single start).
       start_epochs: epochs of each start.
       batch_size: pairs per step, over all replicas (the encoder sees 3× as many images).
-      learning_rate: initial Adam learning rate.
+      learning_rate: Adam's peak learning rate. 3 × 10⁻⁴: from the spectral start,
+        10⁻³ tore the unrolled swiss roll into a fold on two seeds of three, and
+        3 × 10⁻⁴ kept it on all three (docs/results.md, "Convergence with the
+        default settings"); random starts may train faster at 10⁻³.
       final_learning_rate: the floor of the learning rate's cuts.
       length_unit: the encoder's output unit in units of the pair distances:
         ``auto`` takes ``UNIT_PER_MEDIAN_DISTANCE`` median training distances, so
@@ -191,7 +194,7 @@ class TrainingConfig:
     starts: int = 3
     start_epochs: int = 1
     batch_size: int = 128
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-4
     final_learning_rate: float = 1e-5
     length_unit: float | str = "auto"
     tensorboard: bool = True
