@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=18000, help="inputs drawn at random, as the start draws them")
     parser.add_argument("--neighbours", type=int, nargs="+", default=[3, 4, 5, 8, 10])
     parser.add_argument(
-        "--too-long", type=float, default=5.0, help="an edge this many spacings long is short-circuited"
+        "--too-long", type=float, default=5.0, help="edges this many sample spacings long count as short circuits"
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

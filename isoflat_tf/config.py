@@ -148,7 +148,8 @@ class TrainingConfig:
       learning_rate: Adam's peak learning rate. 3 × 10⁻⁴: from the spectral start,
         10⁻³ tore the unrolled swiss roll into a fold on two seeds of three, and
         3 × 10⁻⁴ kept it on all three (docs/results.md, "Convergence with the
-        default settings"); random starts may train faster at 10⁻³.
+        default settings"). Random starts were tuned at 10⁻³ (before the
+        spectral start was the default).
       final_learning_rate: the floor of the learning rate's cuts.
       length_unit: the encoder's output unit in units of the pair distances:
         ``auto`` takes ``UNIT_PER_MEDIAN_DISTANCE`` median training distances, so
