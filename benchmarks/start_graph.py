@@ -43,11 +43,13 @@ def graph_faithfulness(
     n, dimension = chart.shape
     spacing = (np.prod(np.ptp(chart, axis=0)) / n) ** (1.0 / dimension)
     diameter = float(np.linalg.norm(np.ptp(chart, axis=0)))
-    graph = neighbour_graph.nearest_neighbours(x, max(neighbours), name="inputs", allow_duplicates=True)
+    # One search serves every k, with room for the start's own doublings where a graph falls apart.
+    most = min(max(neighbours) * 2 ** (initialisation.GRAPH_DOUBLINGS - 1), n - 1)
+    graph = neighbour_graph.nearest_neighbours(x, most, name="inputs", allow_duplicates=True)
     length = np.linalg.norm(chart[graph.indices] - chart[:, None, :], axis=-1) / spacing
     rows = []
     for k in neighbours:
-        coords = initialisation.landmark_isomap(x, dimension, k, initialisation.LANDMARKS, seed)
+        coords = initialisation.landmark_isomap(x, dimension, k, initialisation.LANDMARKS, seed, graph=graph)
         rows.append(
             {
                 "neighbours": k,

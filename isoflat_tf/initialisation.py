@@ -106,12 +106,16 @@ def spectral_targets(
     return (coords / scale).astype(np.float32), scale
 
 
-def landmark_isomap(x: np.ndarray, latent_dim: int, neighbours: int, landmarks: int, seed: int) -> np.ndarray:
+def landmark_isomap(
+    x: np.ndarray, latent_dim: int, neighbours: int, landmarks: int, seed: int, graph=None
+) -> np.ndarray:
     """Landmark Isomap coordinates (n, latent_dim) of the rows of ``x`` (de Silva & Tenenbaum).
 
     Classical MDS of the geodesic distances between ``landmarks`` rows drawn
     at random, every row then placed by distance-based triangulation from its
     geodesic distances to them. Memory O(landmarks · n): no n × n matrix.
+    ``graph``: the rows' ``neighbour_graph.nearest_neighbours`` if already
+    found (it bounds the neighbours the doublings can take).
     """
     from scipy.sparse.csgraph import connected_components, dijkstra
 
@@ -121,9 +125,10 @@ def landmark_isomap(x: np.ndarray, latent_dim: int, neighbours: int, landmarks: 
     landmarks = min(landmarks, n)
     # Float32 images of nearby points can coincide (2 of 19 000 on the circle). Isomap does not mind,
     # but a zero weight would be no edge to csgraph: such edges get a length far below any other.
-    graph = neighbour_graph.nearest_neighbours(
-        x, min(neighbours * 2 ** (GRAPH_DOUBLINGS - 1), n - 1), name="inputs", allow_duplicates=True
-    )
+    if graph is None:
+        graph = neighbour_graph.nearest_neighbours(
+            x, min(neighbours * 2 ** (GRAPH_DOUBLINGS - 1), n - 1), name="inputs", allow_duplicates=True
+        )
     floor = 1e-9 * float(np.median(graph.distances[:, 0]))
     graph = neighbour_graph.Graph(graph.indices, np.maximum(graph.distances, floor))
     # Random samples leave gaps: on a curve the largest of N spacings grows like log N, so a graph
