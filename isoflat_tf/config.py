@@ -151,6 +151,10 @@ class TrainingConfig:
         default settings"). Random starts were tuned at 10⁻³ (before the
         spectral start was the default).
       final_learning_rate: the floor of the learning rate's cuts.
+      average_weights: validate, keep and export the mean of the encoder's
+        weights over each epoch's steps (Polyak–Ruppert averaging) instead of
+        the weights after its last step. The mean averages out the steps' noise
+        without lowering the learning rate.
       length_unit: the encoder's output unit in units of the pair distances:
         ``auto`` takes ``UNIT_PER_MEDIAN_DISTANCE`` median training distances, so
         that the trainable network's outputs are of order one whatever the units
@@ -197,6 +201,7 @@ class TrainingConfig:
     batch_size: int = 128
     learning_rate: float = 3e-4
     final_learning_rate: float = 1e-5
+    average_weights: bool = True
     length_unit: float | str = "auto"
     tensorboard: bool = True
     snapshot_every: int = 5

@@ -18,6 +18,10 @@ class IsometricEncoderModel(keras.Model):
     A batch is a dict with images ``x``, ``y``, ``z`` (batch, H, W, C) and
     ``distance`` (batch,). The encoder runs once on the concatenation
     [x; y; z] and its output is split, so every layer sees one large batch.
+
+    With ``average_weights`` the model also keeps the running mean of the
+    encoder's trainable weights over the steps since ``reset_average``
+    (Polyak–Ruppert averaging); ``swap_average`` exchanges it with the weights.
     """
 
     def __init__(
@@ -26,6 +30,7 @@ class IsometricEncoderModel(keras.Model):
         distortion: str = "quadratic",
         bending_weight: float = 1.0,
         bending_warmup_steps: int = 0,
+        average_weights: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -35,6 +40,19 @@ class IsometricEncoderModel(keras.Model):
         self.bending_weight = float(bending_weight)
         self.bending_warmup_steps = int(bending_warmup_steps)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in TERMS + TRAIN_ONLY}
+        self.average_weights = bool(average_weights)
+        self.average = []
+        if self.average_weights:
+            # Replicas apply identical updates, so the first replica's mean is everyone's.
+            self.average = [
+                self.add_weight(
+                    shape=v.shape, initializer="zeros", trainable=False, name=f"average_{i}", aggregation="only_first_replica"
+                )
+                for i, v in enumerate(encoder.trainable_variables)
+            ]
+            self.averaged_steps = self.add_weight(
+                shape=(), initializer="zeros", trainable=False, name="averaged_steps", aggregation="only_first_replica"
+            )
         # Build now, so that optimizer state can be saved and restored with the model.
         self.build(encoder.input_shape)
 
@@ -55,6 +73,24 @@ class IsometricEncoderModel(keras.Model):
             return tf.constant(self.bending_weight)
         step = tf.cast(self.optimizer.iterations, tf.float32)
         return self.bending_weight * tf.minimum(1.0, (step + 1.0) / self.bending_warmup_steps)
+
+    def reset_average(self) -> None:
+        """Start a new mean: the next step's weights replace it."""
+        if self.average_weights:
+            self.averaged_steps.assign(0.0)
+
+    def swap_average(self) -> None:
+        """Exchange the encoder's trainable weights with their mean (its own inverse)."""
+        for variable, mean in zip(self.encoder.trainable_variables, self.average, strict=True):
+            weights = variable.numpy()
+            variable.assign(mean.numpy())
+            mean.assign(weights)
+
+    def _accumulate_average(self) -> None:
+        count = self.averaged_steps + 1.0
+        self.averaged_steps.assign(count)
+        for variable, mean in zip(self.encoder.trainable_variables, self.average, strict=True):
+            mean.assign(mean + (tf.cast(variable, mean.dtype) - mean) / count)
 
     def _terms(self, batch, training: bool, bending_weight) -> dict[str, tf.Tensor]:
         n = tf.shape(batch["x"])[0]
@@ -79,6 +115,8 @@ class IsometricEncoderModel(keras.Model):
         variables = self.encoder.trainable_variables
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+        if self.average_weights:
+            self._accumulate_average()
         if not isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
             # (Under loss scaling, overflowing steps are expected and skipped: no check then.)
             terms["grad_norm"] = tf.linalg.global_norm([tf.cast(g, tf.float32) for g in grads])
@@ -100,6 +138,7 @@ class IsometricEncoderModel(keras.Model):
             "distortion": self.distortion,
             "bending_weight": self.bending_weight,
             "bending_warmup_steps": self.bending_warmup_steps,
+            "average_weights": self.average_weights,
         }
 
     @classmethod

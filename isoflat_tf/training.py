@@ -247,6 +247,19 @@ def spectral_encoder(
     return encoder
 
 
+@contextlib.contextmanager
+def kept_weights(model):
+    """Within the block the encoder holds the weights training keeps and validates:
+    their mean over the epoch's steps when ``model.average_weights``, else its last step's."""
+    if model.average_weights:
+        model.swap_average()
+    try:
+        yield
+    finally:
+        if model.average_weights:
+            model.swap_average()
+
+
 def _monitored(logs: dict[str, float]) -> float:
     """The loss the plateau rule watches: validation when there is a validation split."""
     return float(logs.get("val_loss", logs["loss"]))
@@ -288,7 +301,7 @@ def train(
 
     from isoflat_tf import plateau
     from isoflat_tf.encoder import build_encoder
-    from isoflat_tf.model import IsometricEncoderModel
+    from isoflat_tf.model import TERMS, IsometricEncoderModel
 
     arrays = {
         "x": np.asarray(pairs["x"], np.float32),
@@ -325,16 +338,21 @@ def train(
         model.optimizer.learning_rate = learning_rate
         first_step = (epoch - 1) * steps
         warmup = [_learning_rate_warmup(learning_rate, first_step, warmup_steps)] if first_step < warmup_steps else []
+        model.reset_average()
         result = model.fit(
             pair_dataset(train_t, epoch_order(len(train_idx), seed, epoch - 1), config.batch_size),
-            validation_data=val_ds,
             initial_epoch=epoch - 1,
             epochs=epoch,
             shuffle=False,  # epoch_order shuffles, reproducibly
             verbose=verbose,
             callbacks=callbacks + warmup,
         )
-        return {k: float(v[-1]) for k, v in result.history.items()}, time.perf_counter() - started
+        logs = {k: float(v[-1]) for k, v in result.history.items()}
+        if val_ds is not None:
+            with kept_weights(model):
+                validation = model.evaluate(val_ds, verbose=0, return_dict=True)
+            logs.update({f"val_{term}": float(validation[term]) for term in sorted(TERMS)})
+        return logs, time.perf_counter() - started
 
     recorded: dict[int, tuple[dict[str, float], float]] = {}  # the chosen start's epochs
     if restored:
@@ -364,6 +382,7 @@ def train(
                     distortion=distortion,
                     bending_weight=bending_weight,
                     bending_warmup_steps=round(config.bending_warmup_epochs * steps),
+                    average_weights=config.average_weights,
                 )
                 model.compile(
                     optimizer=keras.optimizers.Adam(config.learning_rate), jit_compile=use_jit(config, device)
@@ -415,8 +434,13 @@ def train(
         # losses are not comparable with later ones (λ still grows; the start was chosen on it).
         counted = epoch >= config.bending_warmup_epochs and epoch >= config.start_epochs
         rule = plateau.update(rule, _monitored(logs), epoch, config, _monitored_terms(logs), counted=counted)
-        if rule.best_epoch == epoch:
-            best_weights = model.encoder.get_weights()
+        with kept_weights(model):
+            if rule.best_epoch == epoch:
+                best_weights = model.encoder.get_weights()
+            if board is not None:
+                scalars = {**logs, monitor.LEARNING_RATE: float(model.optimizer.learning_rate.numpy())}
+                scalars[monitor.BENDING_WEIGHT] = float(model.current_bending_weight().numpy())
+                board.epoch(epoch, scalars, encode=model.encoder.predict_on_batch, images=snapshot_images)
         elapsed += seconds
         # Stop on time when one more epoch like this one would overrun the budget.
         reason = plateau.stop_reason(rule, epoch, elapsed + seconds, config)
@@ -439,10 +463,6 @@ def train(
             rule.best_epoch,
             terms,
         )
-        if board is not None:
-            scalars = {**logs, monitor.LEARNING_RATE: row["learning_rate"]}
-            scalars[monitor.BENDING_WEIGHT] = float(model.current_bending_weight().numpy())
-            board.epoch(epoch, scalars, encode=model.encoder.predict_on_batch, images=snapshot_images)
         checkpoint.save(
             model,
             best_weights,

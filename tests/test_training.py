@@ -116,3 +116,37 @@ def test_device_choice_is_checked():
     if not tf.config.list_physical_devices("GPU"):
         with pytest.raises(RuntimeError, match="sees no GPU"):
             training.configure_tensorflow(0, device="gpu")
+
+
+def test_weight_average_is_the_mean_of_the_weights_over_the_steps_since_reset():
+    pairs = tiny_pairs()
+    model = IsometricEncoderModel(build_encoder(pairs["x"].shape[1:], TINY_ENCODER), average_weights=True)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=True)
+    model.train_step({k: tf.constant(v[:16], tf.float32) for k, v in pairs.items()})  # before the reset
+    model.reset_average()
+    seen = []
+    for start in (16, 32, 48):
+        model.train_step({k: tf.constant(v[start : start + 16], tf.float32) for k, v in pairs.items()})
+        seen.append([v.numpy() for v in model.encoder.trainable_variables])
+    last = [w.copy() for w in seen[-1]]
+    model.swap_average()
+    for variable, *steps in zip(model.encoder.trainable_variables, *seen, strict=True):
+        np.testing.assert_allclose(variable.numpy(), np.mean(steps, axis=0), rtol=1e-5, atol=1e-7)
+    model.swap_average()  # its own inverse: the last step's weights are back
+    for variable, weights in zip(model.encoder.trainable_variables, last, strict=True):
+        np.testing.assert_array_equal(variable.numpy(), weights)
+
+
+def test_training_with_weight_averaging_keeps_the_validated_mean(tmp_path):
+    training.configure_tensorflow(0, threads=1)
+    pairs = tiny_pairs()
+    cfg = TrainingConfig(epochs=2, batch_size=16, patience=5, average_weights=True)
+    encoder, rows = training.train(pairs, TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
+    best = rows[-1]["best_epoch"]
+    # The returned encoder is the one validated at the best epoch: its validation loss reproduces.
+    _, val_idx = training.split_pairs(len(pairs["distance"]), cfg.validation_fraction, 0)
+    model = IsometricEncoderModel(encoder)
+    model.compile(optimizer="adam")
+    val = {k: tf.constant(np.asarray(v, np.float32)[val_idx]) for k, v in pairs.items()}
+    loss = model.evaluate(training.pair_dataset(val, np.arange(len(val_idx)), 16), verbose=0, return_dict=True)["loss"]
+    np.testing.assert_allclose(loss, rows[best - 1]["val_loss"], rtol=1e-5)
