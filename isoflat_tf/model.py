@@ -46,7 +46,11 @@ class IsometricEncoderModel(keras.Model):
             # Replicas apply identical updates, so the first replica's mean is everyone's.
             self.average = [
                 self.add_weight(
-                    shape=v.shape, initializer="zeros", trainable=False, name=f"average_{i}", aggregation="only_first_replica"
+                    shape=v.shape,
+                    initializer="zeros",
+                    trainable=False,
+                    name=f"average_{i}",
+                    aggregation="only_first_replica",
                 )
                 for i, v in enumerate(encoder.trainable_variables)
             ]
