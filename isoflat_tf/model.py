@@ -84,7 +84,9 @@ class IsometricEncoderModel(keras.Model):
             self.averaged_steps.assign(0.0)
 
     def swap_average(self) -> None:
-        """Exchange the encoder's trainable weights with their mean (its own inverse)."""
+        """Exchange the encoder's trainable weights with their mean (its own inverse; without averaging a no-op)."""
+        if not self.average_weights:
+            return
         for variable, mean in zip(self.encoder.trainable_variables, self.average, strict=True):
             weights = variable.numpy()
             variable.assign(mean.numpy())

@@ -251,13 +251,11 @@ def spectral_encoder(
 def kept_weights(model):
     """Within the block the encoder holds the weights training keeps and validates:
     their mean over the epoch's steps when ``model.average_weights``, else its last step's."""
-    if model.average_weights:
-        model.swap_average()
+    model.swap_average()
     try:
         yield
     finally:
-        if model.average_weights:
-            model.swap_average()
+        model.swap_average()
 
 
 def _monitored(logs: dict[str, float]) -> float:
