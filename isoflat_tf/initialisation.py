@@ -94,8 +94,9 @@ def spectral_targets(
         # Some partners y are inputs too (pairs estimated from samples share ends): one graph node each.
         m = min(n, SCALE_PAIRS)
         flat_y = np.asarray(y[:m], np.float64).reshape(m, -1)
-        nodes, node_of = np.unique(np.concatenate([flat_x, flat_y]), axis=0, return_inverse=True)
-        coords = landmark_isomap(nodes, latent_dim, neighbours, LANDMARKS, seed)[node_of.ravel()]
+        rows = np.concatenate([flat_x, flat_y])
+        first, node_of = unique_rows(rows)
+        coords = landmark_isomap(rows[first], latent_dim, neighbours, LANDMARKS, seed)[node_of]
         scale = units_per_distance(coords[:m], coords[n:], distance[:m])
         return (coords[:n] / scale).astype(np.float32), scale
     flat_y = np.asarray(y, np.float64).reshape(n, -1)
@@ -104,6 +105,24 @@ def spectral_targets(
     coords = isomap.fit_transform(flat_x)
     scale = units_per_distance(coords, isomap.transform(flat_y), distance)
     return (coords / scale).astype(np.float32), scale
+
+
+def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The index of each distinct row's first occurrence, in order, and each row's number among them.
+
+    Like ``np.unique(rows, axis=0, return_index=True, return_inverse=True)``
+    but in order of appearance and by hashing the rows' bytes: 0.2 s against
+    3 s for ``np.unique``'s lexicographic sort of 19 000 rows of 2 048 values.
+    """
+    number: dict[bytes, int] = {}
+    first, inverse = [], np.empty(len(rows), np.int64)
+    for i, row in enumerate(np.ascontiguousarray(rows).reshape(len(rows), -1)):
+        key = row.tobytes()
+        if key not in number:
+            number[key] = len(first)
+            first.append(i)
+        inverse[i] = number[key]
+    return np.asarray(first, np.int64), inverse
 
 
 def landmark_isomap(
@@ -126,8 +145,13 @@ def landmark_isomap(
     # Float32 images of nearby points can coincide (2 of 19 000 on the circle). Isomap does not mind,
     # but a zero weight would be no edge to csgraph: such edges get a length far below any other.
     if graph is None:
+        # Float32 distances: Isomap's graph needs each input's near neighbours, not their exact order.
         graph = neighbour_graph.nearest_neighbours(
-            x, min(neighbours * 2 ** (GRAPH_DOUBLINGS - 1), n - 1), name="inputs", allow_duplicates=True
+            x,
+            min(neighbours * 2 ** (GRAPH_DOUBLINGS - 1), n - 1),
+            name="inputs",
+            allow_duplicates=True,
+            dtype=np.float32,
         )
     floor = 1e-9 * float(np.median(graph.distances[:, 0]))
     graph = neighbour_graph.Graph(graph.indices, np.maximum(graph.distances, floor))
@@ -213,8 +237,7 @@ def spectral_start(
     """
     started = time.perf_counter()
     # Pairs estimated from samples share ends; a repeated input would be a zero-length edge of the graph.
-    _, first = np.unique(np.asarray(pairs["x"]).reshape(len(pairs["x"]), -1), axis=0, return_index=True)
-    first = np.sort(first)
+    first, _ = unique_rows(np.asarray(pairs["x"]))
     x = np.asarray(pairs["x"][first], np.float32)
     n = len(x)
     method = "landmark Isomap" if n > DENSE_LIMIT else "Isomap"
