@@ -139,10 +139,11 @@ class TrainingConfig:
         Isomap up to 4 000, by landmark Isomap above. 20 000 (all of a default
         training's) makes the graph dense enough not to link the windings of
         ``swiss_roll``, which 2 000 inputs link.
-      spectral_epochs: passes of the start's regression over its inputs. On the
-        swiss roll the refinement kept the unrolled start after 40 passes on
-        three seeds, after 15 on one seed of three, and folded it after 3 or 10
-        (docs/results.md, "Where training starts").
+      spectral_epochs: passes of the start's regression over its inputs. At the
+        refinement's former peak learning rate of 10⁻³ the swiss roll kept its
+        unrolled start after 40 passes on three seeds and folded it after 3 or 10;
+        at 3 × 10⁻⁴, 6 passes held on every seed (docs/results.md, "With a
+        cheaper start").
       starts: independent random initialisations trained for ``start_epochs`` each;
         the one with the lowest monitored loss goes on (1: a single start).
       start_epochs: epochs of each start.
@@ -197,7 +198,7 @@ class TrainingConfig:
     max_minutes: float | None = None
     initialisation: Initialisation = "spectral"
     spectral_points: int = 20000
-    spectral_epochs: int = 15
+    spectral_epochs: int = 6
     starts: int = 3
     start_epochs: int = 1
     batch_size: int = 128

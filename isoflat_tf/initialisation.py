@@ -145,13 +145,8 @@ def landmark_isomap(
     # Float32 images of nearby points can coincide (2 of 19 000 on the circle). Isomap does not mind,
     # but a zero weight would be no edge to csgraph: such edges get a length far below any other.
     if graph is None:
-        # Float32 distances: Isomap's graph needs each input's near neighbours, not their exact order.
         graph = neighbour_graph.nearest_neighbours(
-            x,
-            min(neighbours * 2 ** (GRAPH_DOUBLINGS - 1), n - 1),
-            name="inputs",
-            allow_duplicates=True,
-            dtype=np.float32,
+            x, min(neighbours * 2 ** (GRAPH_DOUBLINGS - 1), n - 1), name="inputs", allow_duplicates=True
         )
     floor = 1e-9 * float(np.median(graph.distances[:, 0]))
     graph = neighbour_graph.Graph(graph.indices, np.maximum(graph.distances, floor))
