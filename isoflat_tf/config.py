@@ -139,11 +139,11 @@ class TrainingConfig:
         Isomap up to 4 000, by landmark Isomap above. 20 000 (all of a default
         training's) makes the graph dense enough not to link the windings of
         ``swiss_roll``, which 2 000 inputs link.
-      spectral_epochs: passes of the start's regression over its inputs. At the
-        refinement's former peak learning rate of 10⁻³ the swiss roll kept its
-        unrolled start after 40 passes on three seeds and folded it after 3 or 10;
-        at 3 × 10⁻⁴, 6 passes held on every seed (docs/results.md, "With a
-        cheaper start").
+      spectral_epochs: passes of the start's regression over its inputs (at least 500
+        steps of 64: more passes over few inputs). At the refinement's former
+        peak learning rate of 10⁻³ the swiss roll kept its unrolled start after
+        40 passes on three seeds and folded it after 3 or 10; at 3 × 10⁻⁴, 6
+        passes held on every seed (docs/results.md, "With a cheaper start").
       starts: independent random initialisations trained for ``start_epochs`` each;
         the one with the lowest monitored loss goes on (1: a single start).
       start_epochs: epochs of each start.
