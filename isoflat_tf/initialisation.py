@@ -120,7 +120,8 @@ def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     number: dict[bytes, int] = {}
     first, inverse = [], np.empty(len(rows), np.int64)
-    for i, row in enumerate(np.ascontiguousarray(rows).reshape(len(rows), -1)):
+    # + 0.0 turns -0.0 into 0.0, which compare equal but differ in bytes.
+    for i, row in enumerate(np.ascontiguousarray(rows).reshape(len(rows), -1) + 0.0):
         key = row.tobytes()
         if key not in number:
             number[key] = len(first)

@@ -95,6 +95,19 @@ def test_the_spectral_inputs_are_distinct_and_spread_over_pairs_grouped_by_their
     assert len(initialisation.distinct_inputs(x, candidates[:25], 30, seed=0)) == 3  # fewer distinct than asked
 
 
+def test_unique_rows_number_the_distinct_rows_in_order_of_appearance():
+    rows = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [5.0, 6.0], [3.0, 4.0]])
+    first, inverse = initialisation.unique_rows(rows)
+    assert first.tolist() == [0, 1, 3]
+    assert inverse.tolist() == [0, 1, 0, 2, 1]
+    assert np.array_equal(rows[first][inverse], rows)
+    # Images (n, h, w, c) are rows too, and -0.0 equals 0.0 as in np.unique.
+    images = np.zeros((3, 2, 2, 1))
+    images[2, 0, 0, 0] = -0.0
+    images[1, 1, 1, 0] = 1.0
+    assert initialisation.unique_rows(images)[1].tolist() == [0, 1, 0]
+
+
 @pytest.mark.parametrize(
     ("n", "constant", "message"),
     [(10, False, "needs more than 12 pairs"), (200, True, "does not separate the pairs' ends")],
