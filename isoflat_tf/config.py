@@ -139,7 +139,7 @@ class TrainingConfig:
         Isomap up to 4 000, by landmark Isomap above. 20 000 (all of a default
         training's) makes the graph dense enough not to link the windings of
         ``swiss_roll``, which 2 000 inputs link.
-      spectral_epochs: passes of the start's regression over its inputs (at least 500
+      spectral_epochs: passes of the start's regression over its inputs (at least 150
         steps of 64: more passes over few inputs). At the refinement's former
         peak learning rate of 10⁻³ the swiss roll kept its unrolled start after
         40 passes on three seeds and folded it after 3 or 10; at 3 × 10⁻⁴, 6
