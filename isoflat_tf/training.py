@@ -432,11 +432,12 @@ def train(
         # losses are not comparable with later ones (λ still grows; the start was chosen on it).
         counted = epoch >= config.bending_warmup_epochs and epoch >= config.start_epochs
         rule = plateau.update(rule, _monitored(logs), epoch, config, _monitored_terms(logs), counted=counted)
+        learning_rate = float(model.optimizer.learning_rate.numpy())
         with kept_weights(model):
             if rule.best_epoch == epoch:
                 best_weights = model.encoder.get_weights()
             if board is not None:
-                scalars = {**logs, monitor.LEARNING_RATE: float(model.optimizer.learning_rate.numpy())}
+                scalars = {**logs, monitor.LEARNING_RATE: learning_rate}
                 scalars[monitor.BENDING_WEIGHT] = float(model.current_bending_weight().numpy())
                 board.epoch(epoch, scalars, encode=model.encoder.predict_on_batch, images=snapshot_images)
         elapsed += seconds
@@ -445,7 +446,7 @@ def train(
         row = {
             "epoch": epoch,
             **logs,
-            "learning_rate": float(model.optimizer.learning_rate.numpy()),
+            "learning_rate": learning_rate,
             "best_epoch": rule.best_epoch,
             "seconds": round(seconds, 3),
             "stop_reason": reason or "",
