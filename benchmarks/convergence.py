@@ -9,6 +9,7 @@ manifold's bending floor.
     .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence
     .venv/bin/python benchmarks/convergence.py --manifolds square circle --seeds 0 1 2 --baselines isomap
     .venv/bin/python benchmarks/convergence.py --training initialisation=random   # a remedy's A/B
+    .venv/bin/python benchmarks/convergence.py --encoder "conv_filters=[16, 32, 64]"   # an encoder A/B
     .venv/bin/python benchmarks/convergence.py --workdir /tmp/peers --baselines parametric_umap irvae --baselines-only
 
 The table goes to ``<workdir>/convergence.csv`` and ``.md``; the ``.md`` adds each
@@ -72,10 +73,15 @@ COLUMNS = [
 
 
 def experiment(
-    names: list[str], seeds: list[int], n_train: int, baselines: list[str], training: dict | None = None
+    names: list[str],
+    seeds: list[int],
+    n_train: int,
+    baselines: list[str],
+    training: dict | None = None,
+    encoder: dict | None = None,
 ) -> dict:
-    """A workflow config: one run per manifold and seed, all training settings at their defaults
-    but those in ``training`` (the same for every run)."""
+    """A workflow config: one run per manifold and seed, all training and encoder settings at their
+    defaults but those in ``training`` and ``encoder`` (the same for every run)."""
     manifold_of = {name: PER_MANIFOLD.get(name, DEFAULT).get("manifold", name) for name in names}
     datasets = {
         manifold: {"manifold": manifold, "image_size": 32, "n_train": n_train, "n_test": 1000}
@@ -90,7 +96,7 @@ def experiment(
                 "dataset": manifold_of[name],
                 "seed": seed,
                 "pairs": {"delta": settings["delta"], **geometry},
-                "encoder": {"latent_dim": settings["latent_dim"]},
+                "encoder": {"latent_dim": settings["latent_dim"], **(encoder or {})},
                 **({"training": dict(training)} if training else {}),
             }
     return {
@@ -175,11 +181,13 @@ def main() -> None:
     parser.add_argument(
         "--training", nargs="*", default=[], metavar="KEY=VALUE", help="training settings for every run"
     )
+    parser.add_argument("--encoder", nargs="*", default=[], metavar="KEY=VALUE", help="encoder settings for every run")
     parser.add_argument(
         "--baselines-only", action="store_true", help="fit and score the baselines only (they need no training)"
     )
     args = parser.parse_args()
     training = key_values(parser, args.training)
+    encoder = key_values(parser, args.encoder)
 
     if args.baselines_only and not args.baselines:
         parser.error("--baselines-only needs --baselines")
@@ -187,7 +195,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown manifolds {', '.join(unknown)}; available: {', '.join(manifolds.available())}")
     args.workdir.mkdir(parents=True, exist_ok=True)
-    config = experiment(args.manifolds, args.seeds, args.n_train, args.baselines, training)
+    config = experiment(args.manifolds, args.seeds, args.n_train, args.baselines, training, encoder)
     config_path = args.workdir / "convergence.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     targets = [] if args.baselines_only else [f"results/runs/{run}/metrics.json" for run in config["runs"]]

@@ -94,13 +94,22 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
 
 
 def pair_dataset(tensors: dict, order: np.ndarray, batch_size: int):
-    """Batches of pairs gathered by index in the given order (tensors live in memory)."""
+    """Batches of pairs gathered by index in the given order (tensors live in memory).
+
+    Without tf.data's autotuning: it has nothing to tune in a pipeline over
+    tensors in memory, and its background thread held up the end of about
+    four epochs in ten until about 10 s after the epoch began (a 6-s epoch
+    then took 10.3 s; docs/results.md, "Training throughput").
+    """
     import tensorflow as tf
 
     def gather(idx):
         return {k: tf.gather(t, idx) for k, t in tensors.items()}
 
-    return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(gather).prefetch(2)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    dataset = tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(gather).prefetch(2)
+    return dataset.with_options(options)
 
 
 class Checkpoint:

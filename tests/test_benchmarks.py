@@ -93,6 +93,9 @@ def test_convergence_experiment_sets_only_what_a_user_would():
         "training": {"initialisation": "random"},
     }
     assert config["runs"]["torus-seed0"]["encoder"] == {"latent_dim": 4}
+    narrow = convergence.experiment(["torus"], [0], 100, [], encoder={"conv_filters": [16, 32, 64]})
+    assert narrow["runs"]["torus-seed0"]["encoder"] == {"latent_dim": 4, "conv_filters": [16, 32, 64]}
+    assert "training" not in narrow["runs"]["torus-seed0"]
 
 
 def test_the_initialisation_benchmark_decays_its_regression_to_a_hundredth_over_its_steps():

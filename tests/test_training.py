@@ -150,3 +150,11 @@ def test_training_with_weight_averaging_keeps_the_validated_mean(tmp_path):
     val = {k: tf.constant(np.asarray(v, np.float32)[val_idx]) for k, v in pairs.items()}
     loss = model.evaluate(training.pair_dataset(val, np.arange(len(val_idx)), 16), verbose=0, return_dict=True)["loss"]
     np.testing.assert_allclose(loss, rows[best - 1]["val_loss"], rtol=1e-5)
+
+
+def test_the_pair_pipeline_gathers_batches_in_order_without_autotuning():
+    # Autotuning's thread held up the end of epochs by seconds (benchmarks/epoch_pipeline.py).
+    tensors = {"x": tf.constant(np.arange(10, dtype=np.float32)), "distance": tf.constant(np.ones(10, np.float32))}
+    dataset = training.pair_dataset(tensors, np.array([3, 1, 4, 0, 5]), batch_size=2)
+    assert dataset.options().autotune.enabled is False
+    assert [batch["x"].numpy().tolist() for batch in dataset] == [[3.0, 1.0], [4.0, 0.0], [5.0]]
