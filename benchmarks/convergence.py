@@ -3,7 +3,9 @@
 Runs the real workflow on every zoo manifold × seeds with the default
 training, loss and encoder settings; as a user would, only ``latent_dim``
 and δ are set per manifold. Writes a table with the wall time of training,
-the epochs used and why training stopped, the headline metrics and each
+the epochs used and why training stopped, when the run reached its quality
+(the first epoch whose validation ratio error is within 1.25× of the kept
+epoch's, and the job's time until then), the headline metrics and each
 manifold's bending floor.
 
     .venv/bin/python benchmarks/convergence.py --workdir /tmp/convergence
@@ -110,6 +112,21 @@ def experiment(
     }
 
 
+# A run has reached its quality at the first epoch whose validation ratio error is within this factor
+# of the kept epoch's.
+QUALITY_FACTOR = 1.25
+
+
+def time_to_quality(history: pd.DataFrame, job_seconds: float, factor: float = QUALITY_FACTOR) -> tuple[int, float]:
+    """The first epoch whose validation ratio error is within ``factor`` of the kept (best) epoch's, and
+    the job's wall time until its end: the job's time less the epochs after it (``history.csv``'s
+    ``seconds`` per epoch), so the start, loading and export are counted."""
+    kept = history.loc[history["epoch"] == history["best_epoch"].iloc[-1], "val_ratio_error"].iloc[0]
+    reached = history.index[history["val_ratio_error"] <= factor * kept][0]
+    later = history["seconds"].loc[reached:].iloc[1:].sum()
+    return int(history["epoch"].loc[reached]), float(job_seconds - later)
+
+
 def table(workdir: Path, config: dict, trained: bool = True) -> pd.DataFrame:
     """One row per run (unless not ``trained``) and baseline: time, epochs, stop reason, headline
     metrics, the floor."""
@@ -121,6 +138,7 @@ def table(workdir: Path, config: dict, trained: bool = True) -> pd.DataFrame:
         raw = yaml.safe_load((results / "runs" / run / "metrics.json").read_text())
         metrics = flatten_metrics(raw)
         last = history.iloc[-1]
+        quality_epoch, quality_s = time_to_quality(history, seconds)
         rows.append(
             {
                 "manifold": run.rsplit("-seed", 1)[0],
@@ -130,6 +148,9 @@ def table(workdir: Path, config: dict, trained: bool = True) -> pd.DataFrame:
                 "epochs": int(last["epoch"]),
                 "best_epoch": int(last["best_epoch"]),
                 "stop": last["stop_reason"],
+                # When it came within QUALITY_FACTOR of its final validation ratio error.
+                "quality_epoch": quality_epoch,
+                "quality_s": round(quality_s, 1),
                 "collapsed": bool(raw.get("collapsed", False)),
                 **{c: metrics.get(c, math.nan) for c in COLUMNS},
                 "sqrt_bending_floor": SQRT_BENDING_FLOOR.get(settings["dataset"], math.nan),

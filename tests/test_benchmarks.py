@@ -7,6 +7,7 @@ import math
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from isoflat_tf.config import EvaluationConfig
@@ -106,6 +107,21 @@ def test_the_initialisation_benchmark_decays_its_regression_to_a_hundredth_over_
     assert float(schedule(24)) == pytest.approx(0.5e-3 * (1 + 0.01), rel=1e-3)
     assert float(schedule(48)) == pytest.approx(1e-5)
     assert float(regression(epochs=3, decay=True, batch_size=128).learning_rate(1000)(24)) == pytest.approx(1e-5)
+
+
+def test_time_to_quality_is_the_first_epoch_near_the_kept_one_and_the_job_time_until_it():
+    convergence = load_benchmark("convergence")
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2, 3, 4, 5],
+            "val_ratio_error": [0.5, 0.12, 0.2, 0.1, 0.11],
+            "best_epoch": [1, 2, 2, 4, 4],
+            "seconds": [6.0, 5.0, 5.0, 5.0, 5.0],
+        }
+    )
+    # Kept: epoch 4 (0.1); epoch 2 (0.12) is within 1.25× of it. The job's 50 s less epochs 3–5.
+    assert convergence.time_to_quality(history, 50.0) == (2, 35.0)
+    assert convergence.time_to_quality(history, 50.0, factor=1.0) == (4, 45.0)
 
 
 def test_the_convergence_table_of_baselines_alone_reads_their_metrics_and_job_times(tmp_path):
