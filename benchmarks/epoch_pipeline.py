@@ -21,10 +21,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from isoflat_tf import runtime, training  # noqa: E402
@@ -85,9 +86,7 @@ def main() -> None:
             f"{rows[-1]['after_last_step_s']:.2f} s after the last step",
             flush=True,
         )
-    table = pd.DataFrame(rows)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False)
+    table = harness.write_table(rows, args.out)
     summary = table.groupby("autotune").agg(
         epochs=("epoch_s", "size"),
         mean_epoch_s=("epoch_s", "mean"),

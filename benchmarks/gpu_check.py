@@ -96,9 +96,7 @@ def main() -> None:
                     keras.backend.clear_session()
                 rows.append(row)
                 print(row, flush=True)
-    table = pd.DataFrame(rows)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False)
+    table = harness.write_table(rows, args.out)
     print(table.to_markdown(index=False, floatfmt=".3g"))
     failed = table[~table.get("finite_loss", pd.Series(False, index=table.index)).fillna(False).astype(bool)]
     if len(failed):

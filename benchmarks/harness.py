@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 from isoflat_tf.config import EncoderConfig
@@ -94,3 +96,11 @@ def time_steps(step, batch, min_steps: int = 5, seconds: float = 3.0) -> float:
         _ = float(step(batch)["loss"])
         steps += 1
     return (time.perf_counter() - start) / steps
+
+
+def write_table(rows: list[dict], path: str | Path) -> pd.DataFrame:
+    """The rows as a table, also written to the CSV file ``path`` (its folder made if missing)."""
+    table = pd.DataFrame(rows)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False)
+    return table

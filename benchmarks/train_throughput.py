@@ -21,7 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from isoflat_tf.config import EncoderConfig  # noqa: E402
@@ -94,9 +93,7 @@ def main() -> None:
                     f"fused/eager {row['fused_over_eager']:.2f}×",
                     flush=True,
                 )
-    table = pd.DataFrame(rows)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False)
+    table = harness.write_table(rows, args.out)
     print()
     print(table.drop(columns=["device", "peak_gflop_per_s"]).to_markdown(index=False, floatfmt=".3g"))
 
