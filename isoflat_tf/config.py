@@ -130,6 +130,9 @@ class TrainingConfig:
         above the learning rate's floor, that counts as improvement.
       lr_patience: epochs without improvement before the learning rate is cut.
       lr_factor: factor of each cut of the learning rate.
+      decay_epochs: the last epochs before ``epochs``, whose learning rate is cut
+        by ``lr_factor`` each (0: none), so that a run still improving at the
+        cap ends annealed rather than at its peak rate.
       max_minutes: wall-time budget of the training loop (None: no budget); training
         stops after the last epoch that fits (a stop on time is not reproducible).
       initialisation: ``spectral`` (the encoder first regresses an Isomap embedding of
@@ -195,6 +198,7 @@ class TrainingConfig:
     tolerance: float = 0.05
     lr_patience: int = 1
     lr_factor: float = 0.3
+    decay_epochs: int = 3
     max_minutes: float | None = None
     initialisation: Initialisation = "spectral"
     spectral_points: int = 20000

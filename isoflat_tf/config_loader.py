@@ -62,6 +62,14 @@ def _path(parts) -> str:
     return ".".join(str(p) for p in parts) or "<top level>"
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _schema_message(err: jsonschema.ValidationError) -> str:
     where = _path(err.absolute_path)
     v = err.validator
@@ -74,7 +82,11 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
     if v == "enum":
         return f"{where} is {err.instance!r}; allowed values: {', '.join(map(str, err.validator_value))}"
     if v == "type":
-        return f"{where} is {err.instance!r} ({type(err.instance).__name__}); expected type {err.validator_value}"
+        message = f"{where} is {err.instance!r} ({type(err.instance).__name__}); expected type {err.validator_value}"
+        if isinstance(err.instance, str) and "number" in err.validator_value and _is_number(err.instance):
+            # YAML 1.1, which PyYAML and Snakemake read, takes 1e-3 for text: it wants a dot, 1.0e-3.
+            message += f" (YAML reads {err.instance} as text; write it with a decimal point, e.g. 1.0e-3)"
+        return message
     bounds = {"minimum": "≥", "maximum": "≤", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
     if v in bounds:
         return f"{where} is {err.instance!r}; it must be {bounds[v]} {err.validator_value}"

@@ -13,6 +13,13 @@ term that has become a tiny share of the loss (the square's distortion at
 10⁻⁶ under a bending of 10⁻⁴) would otherwise count as progress for ever.
 Training stops after ``patience`` epochs without progress, at ``epochs`` at
 the latest, or when the wall-time budget is spent.
+
+A run still improving when it nears ``epochs`` would end at its peak
+learning rate, where Adam's steps jitter round the minimum, and miss the
+largest gain a cut brings. So its last ``decay_epochs`` epochs are cut by
+``lr_factor`` each, whatever the rule says (``epoch_learning_rate``): a
+warmup-stable-decay schedule whose stable phase ends on a plateau or at the
+budget, whichever comes first.
 The caller then restores the weights of the epoch with the lowest loss.
 
 The rule is a pure function of a small state, so a resumed run continues it
@@ -102,6 +109,21 @@ def update(
         epochs_without_improvement=state.epochs_without_improvement + 1,
         epochs_since_cut=waited,
     )
+
+
+def epoch_learning_rate(state: PlateauState, epoch: int, config: TrainingConfig) -> float:
+    """The learning rate of ``epoch`` (1-based): the rule's, or lower in the final decay.
+
+    The last ``decay_epochs`` epochs before ``epochs`` get ``lr_factor``,
+    ``lr_factor``², … of the peak rate, never below ``final_learning_rate``.
+    The first epoch is never cut: a run shorter than its decay still starts
+    at the peak rate.
+    """
+    cuts = epoch - max(config.epochs - config.decay_epochs, 1)
+    if cuts <= 0:
+        return state.learning_rate
+    decayed = max(config.learning_rate * config.lr_factor**cuts, config.final_learning_rate)
+    return min(state.learning_rate, decayed)
 
 
 def stop_reason(state: PlateauState, epoch: int, projected_s: float, config: TrainingConfig) -> str | None:

@@ -436,7 +436,8 @@ def train(
     snapshot_images = arrays["x"][val_idx[:500]] if len(val_idx) else arrays["x"][:500]
     reason = None
     for epoch in range(done + 1, config.epochs + 1):
-        logs, seconds = recorded[epoch] if epoch in recorded else fit_epoch(model, epoch, rule.learning_rate)
+        learning_rate = plateau.epoch_learning_rate(rule, epoch, config)
+        logs, seconds = recorded[epoch] if epoch in recorded else fit_epoch(model, epoch, learning_rate)
         # Warm-up epochs and all but the last epoch of the starts do not count: their
         # losses are not comparable with later ones (λ still grows; the start was chosen on it).
         counted = epoch >= config.bending_warmup_epochs and epoch >= config.start_epochs

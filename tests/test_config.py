@@ -69,6 +69,12 @@ def set_key(raw, dotted, value):
         ("runs.square.training.patience", 0, r"runs\.square\.training\.patience is 0; it must be ≥ 1"),
         ("runs.square.training.tolerance", -0.1, r"runs\.square\.training\.tolerance is -0\.1; it must be ≥ 0"),
         ("runs.square.training.lr_factor", 1.5, r"runs\.square\.training\.lr_factor is 1\.5; it must be < 1"),
+        ("runs.square.training.decay_epochs", -1, r"runs\.square\.training\.decay_epochs is -1; it must be ≥ 0"),
+        (
+            "runs.square.training.learning_rate",
+            "1e-3",
+            r"learning_rate is '1e-3' \(str\); expected type number \(YAML reads 1e-3 as text; .*1\.0e-3\)",
+        ),
         ("runs.square.training.max_minutes", 0, r"runs\.square\.training\.max_minutes is 0; it must be > 0"),
         ("runs.square.training.spectral_epochs", 0, r"runs\.square\.training\.spectral_epochs is 0; it must be ≥ 1"),
         ("runs.square.training.length_unit", "big", r"runs\.square\.training\.length_unit"),

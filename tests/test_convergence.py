@@ -73,6 +73,44 @@ def test_plateau_rule_stops_at_the_epoch_limit_and_on_time():
     assert plateau.stop_reason(state, 1, 61.0, budget) == plateau.TIME_BUDGET
 
 
+def test_the_last_epochs_decay_the_learning_rate_whatever_the_rule_says():
+    config = dataclasses.replace(RULE, epochs=10, decay_epochs=3, final_learning_rate=1e-4)
+    peak = plateau.initial_state(config)
+    rates = [plateau.epoch_learning_rate(peak, epoch, config) for epoch in range(1, 11)]
+    assert rates[:7] == [1e-3] * 7
+    assert rates[7:] == pytest.approx([5e-4, 2.5e-4, 1.25e-4])
+    cut = dataclasses.replace(peak, learning_rate=2e-4)  # the rule has cut below the decay
+    assert plateau.epoch_learning_rate(cut, 8, config) == 2e-4
+    assert plateau.epoch_learning_rate(cut, 10, config) == pytest.approx(1.25e-4)
+    short = dataclasses.replace(config, epochs=3, decay_epochs=5)  # shorter than its decay
+    assert [plateau.epoch_learning_rate(peak, epoch, short) for epoch in (1, 2, 3)] == pytest.approx(
+        [1e-3, 5e-4, 2.5e-4]
+    )
+    floor = dataclasses.replace(config, epochs=6, decay_epochs=5)  # the floor holds
+    assert plateau.epoch_learning_rate(peak, 6, floor) == 1e-4
+    assert plateau.epoch_learning_rate(peak, 10, dataclasses.replace(config, decay_epochs=0)) == 1e-3
+
+
+def test_training_ends_with_the_decay(tmp_path):
+    training.configure_tensorflow(0, threads=1)
+    # No plateau cuts (lr_patience beyond the run), so the rates are the decay's alone.
+    cfg = TrainingConfig(
+        epochs=4,
+        decay_epochs=2,
+        lr_patience=10,
+        patience=10,
+        initialisation="random",
+        starts=1,
+        batch_size=64,
+        learning_rate=1e-3,
+        validation_fraction=0.2,
+        tensorboard=False,
+    )
+    _, rows = training.train(tiny_pairs(n=200), TINY_ENCODER, "quadratic", 1.0, cfg, 0, tmp_path / "ckpt")
+    assert [row["learning_rate"] for row in rows] == pytest.approx([1e-3, 1e-3, 3e-4, 9e-5])
+    assert rows[-1]["stop_reason"] == plateau.MAX_EPOCHS
+
+
 def validation_loss(encoder, pairs, config, bending_weight=1.0):
     """The loss of ``encoder`` on the validation split that training used."""
     _, val = training.split_pairs(len(pairs["distance"]), config.validation_fraction, 0)
