@@ -14,12 +14,13 @@ term that has become a tiny share of the loss (the square's distortion at
 Training stops after ``patience`` epochs without progress, at ``epochs`` at
 the latest, or when the wall-time budget is spent.
 
-A run still improving when it nears ``epochs`` would end at its peak
-learning rate, where Adam's steps jitter round the minimum, and miss the
-largest gain a cut brings. So its last ``decay_epochs`` epochs are cut by
+A run still improving when it nears ``epochs`` ends at its peak learning
+rate. ``decay_epochs`` (off by default) cuts its last epochs by
 ``lr_factor`` each, whatever the rule says (``epoch_learning_rate``): a
 warmup-stable-decay schedule whose stable phase ends on a plateau or at the
-budget, whichever comes first.
+cap. With averaged weights it gained nothing measurable (docs/results.md,
+"A decay before the cap"): the mean over an epoch's steps already sits
+where a smaller rate would lead.
 The caller then restores the weights of the epoch with the lowest loss.
 
 The rule is a pure function of a small state, so a resumed run continues it
