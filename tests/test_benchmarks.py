@@ -191,3 +191,35 @@ def test_the_start_graph_benchmark_counts_the_short_circuits_that_ruin_isomap():
     assert table.loc[4, "short_circuits"] == 0 and table.loc[4, "isomap_procrustes_pct"] < 10
     assert table.loc[16, "short_circuits"] > 0 and table.loc[16, "isomap_procrustes_pct"] > 20
     assert table.loc[16, "longest_edge_spacings"] > 80  # the ends, the strip's length (95 spacings) apart
+
+
+anchored_start = load_benchmark("anchored_start")
+
+
+def test_the_anchor_holds_then_fades_to_nothing():
+    weights = [anchored_start.anchor_weight(epoch, 100.0, hold=2, fade=2) for epoch in range(1, 6)]
+    assert weights == pytest.approx([100.0, 100.0, 30.0, 9.0, 0.0])
+
+
+def test_an_anchored_refinement_stays_near_its_targets():
+    from isoflat_tf import training
+    from isoflat_tf.encoder import build_encoder
+
+    from .test_training import TINY_ENCODER, tiny_pairs
+
+    training.configure_tensorflow(0, threads=1)
+    pairs = {k: np.asarray(v, np.float32) for k, v in tiny_pairs(n=128).items()}
+    # Targets far from the random encoder's outputs: only the anchor pulls towards them.
+    target = np.random.default_rng(1).normal(size=(128, 2)).astype(np.float32)
+    start = build_encoder(pairs["x"].shape[1:], TINY_ENCODER)
+    residuals = {}
+    for weight in (0.0, 100.0):
+        encoder = build_encoder(pairs["x"].shape[1:], TINY_ENCODER)
+        encoder.set_weights(start.get_weights())
+        rows = anchored_start.anchored_refinement(
+            encoder, {**pairs, "target": target}, pairs, "quadratic", 1.0, 3, weight, 2, 1, 0, 1e-2, 32
+        )
+        assert [row["anchor_weight"] for row in rows] == [0.0, weight, weight, 0.3 * weight]
+        assert all(np.isfinite(row["loss"]) for row in rows)
+        residuals[weight] = float(np.mean(np.sum((encoder.predict(pairs["x"], verbose=0) - target) ** 2, -1)))
+    assert residuals[100.0] < 0.8 * residuals[0.0]
