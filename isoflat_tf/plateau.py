@@ -13,6 +13,7 @@ term that has become a tiny share of the loss (the square's distortion at
 10⁻⁶ under a bending of 10⁻⁴) would otherwise count as progress for ever.
 Training stops after ``patience`` epochs without progress, at ``epochs`` at
 the latest, or when the wall-time budget is spent.
+The caller then restores the weights of the epoch with the lowest loss.
 
 A run still improving when it nears ``epochs`` ends at its peak learning
 rate. ``decay_epochs`` (off by default) cuts its last epochs by
@@ -21,7 +22,6 @@ warmup-stable-decay schedule whose stable phase ends on a plateau or at the
 cap. With averaged weights it gained nothing measurable (docs/results.md,
 "A decay before the cap"): the mean over an epoch's steps already sits
 where a smaller rate would lead.
-The caller then restores the weights of the epoch with the lowest loss.
 
 The rule is a pure function of a small state, so a resumed run continues it
 exactly (the state is saved with the checkpoint).
