@@ -10,7 +10,7 @@ starts"). Here the refinement's loss gets an anchor term,
 where Y are the start's own regression targets (Isomap coordinates in the
 units of d). Shrinking the map then costs α times its size, so bending can
 only fall by smoothing. α holds for ``--hold`` epochs, is cut by 0.3 each
-of the next ``--fade`` epochs, and is 0 after them.
+of the next ``--fade`` epochs, and is ``--floor`` (0) after them.
 
 Works on one run of a finished ``benchmarks/convergence.py`` workdir (its
 pairs and test stores). Prints each epoch's validation terms and the
@@ -44,13 +44,14 @@ from isoflat_tf.encoder import build_encoder  # noqa: E402
 FADE_FACTOR = 0.3
 
 
-def anchor_weight(epoch: int, weight: float, hold: int, fade: int) -> float:
-    """α of ``epoch`` (1-based): ``weight`` for ``hold`` epochs, then cut by 0.3 an epoch for ``fade``, then 0."""
+def anchor_weight(epoch: int, weight: float, hold: int, fade: int, floor: float = 0.0) -> float:
+    """α of ``epoch`` (1-based): ``weight`` for ``hold`` epochs, then cut by 0.3 an epoch for ``fade``,
+    never below ``floor``, then ``floor``."""
     if epoch <= hold:
         return weight
     if epoch <= hold + fade:
-        return weight * FADE_FACTOR ** (epoch - hold)
-    return 0.0
+        return max(weight * FADE_FACTOR ** (epoch - hold), floor)
+    return floor
 
 
 def validation_terms(encoder, val: dict[str, np.ndarray], distortion: str, bending_weight: float) -> dict[str, float]:
@@ -75,6 +76,7 @@ def anchored_refinement(
     seed: int,
     learning_rate: float = 3e-4,
     batch_size: int = 128,
+    floor: float = 0.0,
 ) -> list[dict]:
     """Train ``encoder`` on the pairs ``train`` (``x``, ``y``, ``z``, ``distance`` and the anchor
     ``target`` of each x) with the anchored loss; one row of validation terms per epoch (epoch 0: before)."""
@@ -103,7 +105,7 @@ def anchored_refinement(
     n = len(train["distance"])
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
-        alpha.assign(anchor_weight(epoch, weight, hold, fade))
+        alpha.assign(anchor_weight(epoch, weight, hold, fade, floor))
         order = training.epoch_order(n, seed, epoch - 1)
         for start in range(0, n, batch_size):
             chosen = tf.constant(order[start : start + batch_size])
@@ -136,6 +138,7 @@ def main() -> None:
     parser.add_argument("--weight", type=float, default=1000.0, help="α while it holds")
     parser.add_argument("--hold", type=int, default=16, help="epochs at the full α")
     parser.add_argument("--fade", type=int, default=4, help="epochs over which α is cut by 0.3 each")
+    parser.add_argument("--floor", type=float, default=0.0, help="α after the fade (and its least during it)")
     parser.add_argument("--epochs", type=int, default=22)
     parser.add_argument("--regression-epochs", type=int, default=30, help="passes of the start's regression")
     parser.add_argument("--threads", type=int, default=2)
@@ -163,6 +166,7 @@ def main() -> None:
         args.hold,
         args.fade,
         run.seed,
+        floor=args.floor,
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "encoder.keras"

@@ -199,6 +199,8 @@ anchored_start = load_benchmark("anchored_start")
 def test_the_anchor_holds_then_fades_to_nothing():
     weights = [anchored_start.anchor_weight(epoch, 100.0, hold=2, fade=2) for epoch in range(1, 6)]
     assert weights == pytest.approx([100.0, 100.0, 30.0, 9.0, 0.0])
+    floored = [anchored_start.anchor_weight(epoch, 100.0, hold=2, fade=2, floor=20.0) for epoch in range(1, 6)]
+    assert floored == pytest.approx([100.0, 100.0, 30.0, 20.0, 20.0])
 
 
 def test_an_anchored_refinement_stays_near_its_targets():
