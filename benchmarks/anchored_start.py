@@ -106,10 +106,8 @@ def anchored_refinement(
     for epoch in range(1, epochs + 1):
         started = time.perf_counter()
         alpha.assign(anchor_weight(epoch, weight, hold, fade, floor))
-        order = training.epoch_order(n, seed, epoch - 1)
-        for start in range(0, n, batch_size):
-            chosen = tf.constant(order[start : start + batch_size])
-            anchor = step({k: tf.gather(v, chosen) for k, v in tensors.items()})
+        for batch in training.pair_dataset(tensors, training.epoch_order(n, seed, epoch - 1), batch_size):
+            anchor = step(batch)
         row = {
             "epoch": epoch,
             "anchor_weight": float(alpha.numpy()),
@@ -122,13 +120,15 @@ def anchored_refinement(
     return rows
 
 
-def anchored_pairs(pairs: dict[str, np.ndarray], train_idx: np.ndarray, points: int, latent_dim: int, seed: int):
-    """The training pairs whose x the start embeds, each with its Isomap target, and those inputs' indices."""
+def anchored_pairs(
+    pairs: dict[str, np.ndarray], train_idx: np.ndarray, points: int, latent_dim: int, seed: int
+) -> dict[str, np.ndarray]:
+    """The training pairs whose x the start embeds, each with its Isomap target (``target``)."""
     chosen = initialisation.distinct_inputs(pairs["x"], train_idx, points, seed)
     targets, _ = initialisation.spectral_targets(
         pairs["x"][chosen], pairs["y"][chosen], pairs["distance"][chosen], latent_dim, seed=seed
     )
-    return {**{k: pairs[k][chosen] for k in ("x", "y", "z", "distance")}, "target": targets}, chosen
+    return {**{k: pairs[k][chosen] for k in ("x", "y", "z", "distance")}, "target": targets}
 
 
 def main() -> None:
@@ -148,7 +148,7 @@ def main() -> None:
     config = run.training
     train_idx, val_idx = training.split_pairs(len(pairs["distance"]), config.validation_fraction, run.seed)
     unit = training.length_unit(pairs["distance"][train_idx], config)
-    train, _ = anchored_pairs(pairs, train_idx, config.spectral_points, run.encoder.latent_dim, run.seed)
+    train = anchored_pairs(pairs, train_idx, config.spectral_points, run.encoder.latent_dim, run.seed)
     encoder = build_encoder(pairs["x"].shape[1:], run.encoder, output_scale=unit)
     fit = initialisation.pretrain(
         encoder, train["x"].astype(np.float32), train["target"], args.regression_epochs, 64, seed=run.seed
